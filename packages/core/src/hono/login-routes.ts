@@ -1,0 +1,194 @@
+import type { Context } from 'hono'
+import { Hono } from 'hono'
+import { getCookie } from 'hono/cookie'
+import type { Credentials } from '../authenticators/authenticator.js'
+import { AuthError, RequestRejectedError } from '../errors.js'
+import type { User } from '../model/user.js'
+import { isAuthenticated, normalizeUsername } from '../model/user.js'
+import type { Auth, AuthEnv, AuthHooks } from './create-auth.js'
+import { errorResponse, statusOf } from './http-errors.js'
+import { renderLoginPage } from './pages.js'
+import { clientAddress, csrfTokensMatch, isCrossSite, readBodyLimited, safeNextPath } from './request-guards.js'
+
+type Mode = 'form' | 'json'
+
+interface LoginBody {
+  readonly mode: Mode
+  readonly fields: Readonly<Record<string, unknown>>
+}
+
+/** The login, logout and "who am I" routes. See `Auth.routes()`. */
+export function loginRoutes(auth: Auth): Hono<AuthEnv> {
+  const { options, sessions, throttle, authenticators, logger } = auth
+  const { limits } = options
+  const routes = new Hono<AuthEnv>()
+  // The routes work whether or not the app installed `auth.middleware()` in front of them.
+  const identify = auth.middleware()
+  routes.use(async function gatehouseEnsureIdentified(c, next) {
+    if (c.var.gatehouse === undefined) return identify(c, next)
+    await next()
+  })
+
+  routes.get('/login', (c) => {
+    noStore(c)
+    const next = safeNextPath(c.req.query('next'), options.defaultRedirect)
+    return c.html(renderLoginPage({ csrfToken: auth.csrfToken(c), next }))
+  })
+
+  routes.post('/login', async function gatehouseLogin(c) {
+    noStore(c)
+    let body: LoginBody
+    try {
+      body = await readLoginBody(c, auth)
+    } catch (error) {
+      return rejected(c, error, contentMode(c) === 'form')
+    }
+    const { mode, fields } = body
+    const next = safeNextPath(fields.next, options.defaultRedirect)
+    const fail = (code: 'ERR_INVALID_CREDENTIALS' | 'ERR_TOO_MANY_ATTEMPTS' | 'ERR_AUTHENTICATOR_UNAVAILABLE', retryAfterSeconds?: number) => {
+      if (mode === 'json') return errorResponse(c, code, retryAfterSeconds === undefined ? { html: false } : { html: false, retryAfterSeconds })
+      const message = code === 'ERR_INVALID_CREDENTIALS' ? 'Invalid username or password.' : code === 'ERR_TOO_MANY_ATTEMPTS' ? 'Too many attempts. Try again later.' : 'Sign-in is temporarily unavailable. Try again later.'
+      if (retryAfterSeconds !== undefined) c.header('Retry-After', String(retryAfterSeconds))
+      return c.html(renderLoginPage({ csrfToken: auth.csrfToken(c), next, error: message, username: String(fields.username ?? '') }), statusOf(code))
+    }
+
+    const credentials: Credentials = { username: fields.username as string, password: fields.password as string }
+    const attempt = { username: normalizeUsername(credentials.username), address: clientAddress(c, options.trustedProxies) }
+    // Throttle before the chain, so a throttled attempt costs no hashing at all.
+    const decision = await throttle.check(attempt)
+    if (!decision.allowed) {
+      void runHook(auth, 'onLoginFailed', { username: attempt.username, reason: 'throttled', request: c.req.raw })
+      return fail('ERR_TOO_MANY_ATTEMPTS', decision.retryAfterSeconds)
+    }
+    const result = await authenticators.authenticate({ credentials, request: c.req.raw })
+    if (result.outcome === 'unavailable') {
+      // Not the user's fault: no failed attempt is counted.
+      void runHook(auth, 'onLoginFailed', { username: attempt.username, reason: 'unavailable', request: c.req.raw })
+      return fail('ERR_AUTHENTICATOR_UNAVAILABLE')
+    }
+    if (result.outcome !== 'authenticated') {
+      await throttle.recordFailure(attempt)
+      logger.info({ username: attempt.username, address: attempt.address }, 'login failed')
+      void runHook(auth, 'onLoginFailed', { username: attempt.username, reason: 'invalid-credentials', request: c.req.raw })
+      return fail('ERR_INVALID_CREDENTIALS')
+    }
+    await throttle.recordSuccess(attempt)
+    // A new session at every login; a session the browser still carried is ended (no fixation).
+    const previous = c.var.gatehouse?.session
+    if (previous?.status === 'active') await sessions.revoke(previous.payload)
+    auth.setSessionCookie(c, await sessions.issue(result.user))
+    logger.info({ username: result.user.username, source: result.user.source }, 'login')
+    void runHook(auth, 'onLogin', { user: result.user, request: c.req.raw })
+    if (mode === 'json') return c.json({ user: describeUser(auth, result.user) })
+    return c.redirect(next, 303)
+  })
+
+  routes.post('/logout', async function gatehouseLogout(c) {
+    noStore(c)
+    const form = contentMode(c) === 'form'
+    try {
+      if (isCrossSite(c, options.allowedOrigins)) throw new RequestRejectedError('ERR_CSRF', 'cross-site logout')
+      if (form) {
+        const fields = await parseBody(c, 'form', limits.maxBodyBytes)
+        if (!csrfTokensMatch(fields.csrf, getCookie(c, options.csrfCookieName))) throw new RequestRejectedError('ERR_CSRF', 'bad csrf token')
+      } else if (contentMode(c) !== 'json') {
+        // A JSON (or empty-bodied fetch with the JSON type) logout cannot be sent by a cross-site form.
+        throw new RequestRejectedError('ERR_UNSUPPORTED_MEDIA_TYPE', 'logout needs a form or application/json')
+      }
+    } catch (error) {
+      return rejected(c, error, form)
+    }
+    const state = c.var.gatehouse?.session
+    if (state?.status === 'active') {
+      await sessions.revoke(state.payload)
+      void runHook(auth, 'onLogout', { user: state.user, request: c.req.raw })
+    }
+    auth.setSessionCookie(c, sessions.clearCookie())
+    if (form) return c.redirect(options.loginPath, 303)
+    return c.body(null, 204)
+  })
+
+  routes.get('/me', (c) => {
+    noStore(c)
+    const user = c.var.user
+    if (!isAuthenticated(user)) return errorResponse(c, c.var.gatehouse?.unavailable ? 'ERR_AUTHENTICATOR_UNAVAILABLE' : 'ERR_UNAUTHENTICATED', { html: false })
+    return c.json({ user: describeUser(auth, user) })
+  })
+
+  return routes
+}
+
+/** The JSON shape of a user in `/me` and the JSON login answer. */
+function describeUser(auth: Auth, user: User) {
+  return {
+    id: user.id,
+    username: user.username,
+    displayName: user.displayName ?? null,
+    email: user.email ?? null,
+    source: user.source,
+    roles: [...user.roles],
+    permissions: [...auth.permissionsOf(user)].sort(),
+  }
+}
+
+async function readLoginBody(c: Context<AuthEnv>, auth: Auth): Promise<LoginBody> {
+  const { options } = auth
+  const mode = contentMode(c)
+  if (mode === undefined) throw new RequestRejectedError('ERR_UNSUPPORTED_MEDIA_TYPE', 'login needs a form or application/json')
+  if (isCrossSite(c, options.allowedOrigins)) throw new RequestRejectedError('ERR_CSRF', 'cross-site login')
+  const fields = await parseBody(c, mode, options.limits.maxBodyBytes)
+  // Forms need the CSRF token; a JSON body cannot be sent cross-site without a CORS preflight.
+  if (mode === 'form' && !csrfTokensMatch(fields.csrf, getCookie(c, options.csrfCookieName))) {
+    throw new RequestRejectedError('ERR_CSRF', 'bad csrf token')
+  }
+  const { username, password } = fields
+  if (typeof username !== 'string' || typeof password !== 'string' || username.trim() === '' || password === '') {
+    throw new RequestRejectedError('ERR_BAD_REQUEST', 'username and password are required')
+  }
+  if (username.length > options.limits.maxUsernameLength || Buffer.byteLength(password) > options.limits.maxPasswordBytes) {
+    throw new RequestRejectedError('ERR_PAYLOAD_TOO_LARGE', 'username or password too long')
+  }
+  return { mode, fields }
+}
+
+function contentMode(c: Context): Mode | undefined {
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+  if (type === 'application/json') return 'json'
+  if (type === 'application/x-www-form-urlencoded' || type === 'multipart/form-data') return 'form'
+  return undefined
+}
+
+async function parseBody(c: Context, mode: Mode, maxBytes: number): Promise<Record<string, unknown>> {
+  const bytes = await readBodyLimited(c.req.raw, maxBytes)
+  try {
+    if (mode === 'json') {
+      const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes))
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TypeError('not an object')
+      // Copy own string-keyed fields onto a null-prototype object: `__proto__` keys grant nothing.
+      return Object.assign(Object.create(null) as Record<string, unknown>, parsed)
+    }
+    const form = await new Response(bytes, { headers: { 'content-type': c.req.header('content-type')! } }).formData()
+    const fields = Object.create(null) as Record<string, unknown>
+    for (const [key, value] of form) if (typeof value === 'string' && !(key in fields)) fields[key] = value
+    return fields
+  } catch (error) {
+    throw new RequestRejectedError('ERR_BAD_REQUEST', 'malformed body', { cause: error })
+  }
+}
+
+function rejected(c: Context, error: unknown, html: boolean): Response {
+  if (!(error instanceof AuthError)) throw error
+  return errorResponse(c, error.code, { html })
+}
+
+function noStore(c: Context): void {
+  c.header('Cache-Control', 'no-store')
+}
+
+async function runHook<K extends keyof AuthHooks>(auth: Auth, name: K, args: Parameters<NonNullable<AuthHooks[K]>>[0]): Promise<void> {
+  try {
+    await (auth.options.hooks[name] as ((a: typeof args) => unknown) | undefined)?.(args)
+  } catch (error) {
+    auth.logger.error({ hook: name, err: String(error) }, 'hook failed')
+  }
+}

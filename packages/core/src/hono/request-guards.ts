@@ -1,0 +1,100 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import type { Context } from 'hono'
+import { RequestRejectedError } from '../errors.js'
+
+/**
+ * Reads a request body of at most `maxBytes`, counting as it streams so that a lying or missing
+ * Content-Length cannot make us buffer more. Over the limit → `ERR_PAYLOAD_TOO_LARGE` (413).
+ */
+export async function readBodyLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get('content-length') ?? '0')
+  if (declared > maxBytes) throw tooLarge()
+  if (request.body === null) return new Uint8Array()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  const reader = request.body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    total += value.byteLength
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {})
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks)
+}
+
+function tooLarge(): RequestRejectedError {
+  return new RequestRejectedError('ERR_PAYLOAD_TOO_LARGE', 'request body too large')
+}
+
+/**
+ * `true` when a browser says the request came from another site. Uses `Sec-Fetch-Site` where the
+ * browser sends it, else `Origin`. Non-browser clients send neither and pass here; they still need
+ * the CSRF token (forms) or a JSON content type, which a cross-site form cannot send.
+ */
+export function isCrossSite(c: Context, allowedOrigins: readonly string[]): boolean {
+  // Browsers send Sec-Fetch-Site and page scripts cannot forge it; it also survives TLS-terminating
+  // proxies, where the request URL's scheme differs from the Origin's.
+  const site = c.req.header('sec-fetch-site')
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none'
+  const origin = c.req.header('origin')
+  if (origin === undefined) return false
+  return !(origin === new URL(c.req.url).origin || allowedOrigins.includes(origin))
+}
+
+/**
+ * A redirect target after login: only a same-origin relative path (`/admin?tab=1`). Anything else
+ * (`//evil.example`, `/\evil.example`, `https://…`, `javascript:`) becomes `fallback`.
+ */
+export function safeNextPath(next: unknown, fallback = '/'): string {
+  if (typeof next !== 'string' || next.length === 0 || next.length > 2048) return fallback
+  // Browsers treat "\" like "/", and control characters are stripped before parsing.
+  if (!next.startsWith('/') || next.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(next)) return fallback
+  const base = 'http://gatehouse.invalid'
+  let url: URL
+  try {
+    url = new URL(next, base)
+  } catch {
+    return fallback
+  }
+  return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : fallback
+}
+
+/** A fresh CSRF token: 32 random bytes, base64url. */
+export function newCSRFToken(): string {
+  return randomBytes(32).toString('base64url')
+}
+
+/** Constant-time comparison of the form's token with the cookie's. */
+export function csrfTokensMatch(fromForm: unknown, fromCookie: string | undefined): boolean {
+  if (typeof fromForm !== 'string' || fromCookie === undefined) return false
+  const a = Buffer.from(fromForm)
+  const b = Buffer.from(fromCookie)
+  return a.length === b.length && a.length >= 32 && timingSafeEqual(a, b)
+}
+
+/**
+ * The client address for throttling: the socket's peer address, or — only when that peer is a
+ * configured trusted proxy — the right-most address in `X-Forwarded-For` that is not itself a
+ * trusted proxy. A spoofed header from an untrusted client is ignored.
+ */
+export function clientAddress(c: Context, trustedProxies: readonly string[]): string | undefined {
+  const peer = socketAddress(c)
+  if (peer === undefined || !trustedProxies.includes(peer)) return peer
+  const forwarded = (c.req.header('x-forwarded-for') ?? '').split(',').map((part) => part.trim()).filter(Boolean)
+  for (let i = forwarded.length - 1; i >= 0; i--) {
+    const address = forwarded[i]!
+    if (!trustedProxies.includes(address)) return address
+  }
+  return peer
+}
+
+// @hono/node-server puts the Node request in `c.env.incoming`; other runtimes may not say.
+function socketAddress(c: Context): string | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
+  const address = env?.incoming?.socket?.remoteAddress
+  return typeof address === 'string' ? address.replace(/^::ffff:/, '') : undefined
+}

@@ -1,0 +1,45 @@
+// The public API of @gatehouse/core. What is not exported here is free to change.
+
+export type { AuthErrorCode } from './errors.js'
+export {
+  AuthError,
+  AuthenticatorUnavailableError,
+  RequestRejectedError,
+  StoreUnavailableError,
+  UserExistsError,
+  UserNotFoundError,
+  WeakPasswordError,
+} from './errors.js'
+
+export { Permission } from './model/permission.js'
+export { Role } from './model/role.js'
+export { RoleRegistry } from './model/role-registry.js'
+export type { User } from './model/user.js'
+export { ANONYMOUS_USER, isAuthenticated, normalizeUsername, samePrincipal } from './model/user.js'
+
+export type { AuthResult, Authenticator, Credentials, RejectReason, SessionPrincipal } from './authenticators/authenticator.js'
+export type { ChainResult } from './authenticators/authenticator-registry.js'
+export { AuthenticatorRegistry } from './authenticators/authenticator-registry.js'
+
+export type { NewUser, PasswordHasher, RevocationList, StoredUser, UserChange, UserStore } from './store/user-store.js'
+export { MemoryUserStore } from './store/memory-user-store.js'
+export { MemoryRevocationList } from './store/memory-revocation-list.js'
+export type { PasswordAuthenticatorOptions } from './store/password-authenticator.js'
+export { PasswordAuthenticator } from './store/password-authenticator.js'
+
+export type { BackoffPolicy, LoginAttempt, LoginThrottle, ThrottleDecision } from './throttle/login-throttle.js'
+export { ADDRESS_BACKOFF, USERNAME_BACKOFF, backoffSeconds } from './throttle/login-throttle.js'
+export { MemoryLoginThrottle } from './throttle/memory-login-throttle.js'
+
+export type { SessionCookie, SessionOptions, SessionState } from './session/session-manager.js'
+export { SessionManager } from './session/session-manager.js'
+
+export type { Logger } from './internal/logger.js'
+export { NOOP_LOGGER, STDERR_LOGGER } from './internal/logger.js'
+
+export type { Auth, AuthEnv, AuthHooks, CreateAuthOptions, LoginLimits, RequestAuth, ResolvedOptions } from './hono/create-auth.js'
+export { createAuth } from './hono/create-auth.js'
+export type { ProtectedOptions } from './hono/protected.js'
+export { Protected } from './hono/protected.js'
+export { errorResponse } from './hono/http-errors.js'
+export { safeNextPath } from './hono/request-guards.js'

@@ -1,0 +1,20 @@
+/** A named capability, e.g. `view` or `entries:delete`. Permissions are granted through roles. */
+export class Permission {
+  readonly name: string
+  readonly description: string
+
+  /**
+   * @example
+   * ```ts
+   * const VIEW = new Permission({ name: 'view', description: 'Read entries' })
+   * ```
+   */
+  constructor(args: { name: string; description?: string }) {
+    if (typeof args.name !== 'string' || args.name.trim() === '') {
+      throw new TypeError('Permission: name must be a non-empty string')
+    }
+    this.name = args.name
+    this.description = args.description ?? ''
+    Object.freeze(this)
+  }
+}

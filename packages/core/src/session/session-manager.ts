@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto'
+import { sealData, unsealData } from 'iron-session'
+import type { AuthenticatorRegistry } from '../authenticators/authenticator-registry.js'
+import type { SessionPrincipal } from '../authenticators/authenticator.js'
+import { AuthenticatorUnavailableError, StoreUnavailableError } from '../errors.js'
+import { TTLCache } from '../internal/ttl-cache.js'
+import type { User } from '../model/user.js'
+import type { RevocationList, UserChange } from '../store/user-store.js'
+
+/** Session options of `createAuth`. */
+export interface SessionOptions {
+  /**
+   * Secret(s) that seal the cookie (AES-256-CBC + HMAC-SHA-256 through iron-session), each at
+   * least 32 characters. For rotation pass numbered secrets: the highest number seals new
+   * cookies, all of them unseal (e.g. `{ 1: oldSecret, 2: newSecret }`).
+   */
+  readonly secret: string | Readonly<Record<number, string>>
+  /** @default '__Host-gatehouse' when `secure`, else 'gatehouse' */
+  readonly cookieName?: string
+  /**
+   * Send the cookie over HTTPS only. Turn off only for plain-http local development.
+   * @default true
+   */
+  readonly secure?: boolean
+  /** A session unused this long ends (rolling). @default 1800 (30 minutes) */
+  readonly idleTimeoutSeconds?: number
+  /** A session ends this long after login, however active. @default 28800 (8 hours) */
+  readonly absoluteTimeoutSeconds?: number
+  /**
+   * The in-process cache that keeps the hot path off WebCrypto and the store: unsealed cookie →
+   * live user. Local writes and changes the store reports invalidate at once; `ttlMs` bounds how
+   * long a change that nobody reported (another process on a store without notifications) can go
+   * unseen. `false` turns the cache off.
+   * @default { ttlMs: 5000, maxEntries: 10000 }
+   */
+  readonly cache?: { readonly ttlMs?: number; readonly maxEntries?: number } | false
+}
+
+/** What the sealed cookie holds. */
+interface SessionPayload {
+  /** Random session id: the handle for logout revocation. */
+  readonly sid: string
+  readonly principal: SessionPrincipal
+  /** Issued at (ms): start of the absolute lifetime. */
+  readonly iat: number
+  /** Last activity (ms): start of the idle timeout. */
+  readonly lat: number
+}
+
+/** The state of a request's session. */
+export type SessionState =
+  | { readonly status: 'none' }
+  | { readonly status: 'unavailable'; readonly error: unknown }
+  | { readonly status: 'active'; readonly user: User; readonly payload: SessionPayload; readonly refresh: boolean }
+
+/** A cookie to send: name, value and attributes. */
+export interface SessionCookie {
+  readonly name: string
+  readonly value: string
+  readonly maxAgeSeconds: number
+  readonly secure: boolean
+}
+
+const MAX_COOKIE_BYTES = 4096
+
+/**
+ * Seals, unseals, caches and revokes sessions. Created by `createAuth`; exported for tests and
+ * for frameworks around Hono that need the same cookies.
+ */
+export class SessionManager {
+  readonly cookieName: string
+  readonly secure: boolean
+  readonly #passwords: Record<number, string>
+  readonly #idleMs: number
+  readonly #absoluteMs: number
+  readonly #refreshAfterMs: number
+  readonly #cache: TTLCache<string, { user: User; payload: SessionPayload }>
+  readonly #registry: AuthenticatorRegistry
+  readonly #revocations: RevocationList
+
+  constructor(options: SessionOptions, deps: { registry: AuthenticatorRegistry; revocations: RevocationList }) {
+    const passwords: Record<number, string> = typeof options.secret === 'string' ? { 1: options.secret } : { ...options.secret }
+    const ids = Object.keys(passwords)
+    if (ids.length === 0) throw new TypeError('createAuth: session.secret is required')
+    for (const id of ids) {
+      if (!/^\d+$/.test(id)) throw new TypeError('createAuth: session.secret keys must be numbers')
+      const secret = passwords[Number(id)]
+      if (typeof secret !== 'string' || secret.length < 32) {
+        throw new TypeError('createAuth: session.secret must be at least 32 characters (e.g. `openssl rand -base64 32`)')
+      }
+    }
+    this.#passwords = passwords
+    this.secure = options.secure ?? true
+    this.cookieName = options.cookieName ?? (this.secure ? '__Host-gatehouse' : 'gatehouse')
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(this.cookieName)) throw new TypeError('createAuth: invalid session.cookieName')
+    if (this.cookieName.startsWith('__Host-') && !this.secure) throw new TypeError('createAuth: a __Host- cookie must be secure')
+    const idle = options.idleTimeoutSeconds ?? 1800
+    const absolute = options.absoluteTimeoutSeconds ?? 28_800
+    if (!(idle > 0) || !(absolute > 0)) throw new TypeError('createAuth: session timeouts must be positive')
+    this.#idleMs = idle * 1000
+    this.#absoluteMs = absolute * 1000
+    // Re-seal at most every tenth of the idle timeout: rolling without paying a seal per request.
+    this.#refreshAfterMs = Math.max(1000, this.#idleMs / 10)
+    const cache = options.cache === false ? { ttlMs: 0, maxEntries: 0 } : (options.cache ?? {})
+    this.#cache = new TTLCache({ ttlMs: cache.ttlMs ?? 5000, maxEntries: cache.maxEntries ?? 10_000 })
+    this.#registry = deps.registry
+    this.#revocations = deps.revocations
+  }
+
+  /** Seals a new session for a freshly authenticated user (a new id every login: no fixation). */
+  async issue(user: User, now = Date.now()): Promise<SessionCookie> {
+    const principal: SessionPrincipal = {
+      source: user.source,
+      id: user.id,
+      version: user.sessionVersion ?? 0,
+      user: { username: user.username, roles: [...user.roles], displayName: user.displayName, email: user.email },
+      authenticatedAt: now,
+    }
+    const payload: SessionPayload = { sid: randomBytes(16).toString('base64url'), principal, iat: now, lat: now }
+    return this.#seal(payload, now)
+  }
+
+  /** Re-seals an active session with a fresh last-activity time. */
+  async refresh(payload: SessionPayload, now = Date.now()): Promise<SessionCookie> {
+    return this.#seal({ ...payload, lat: now }, now)
+  }
+
+  /** A cookie that deletes the session cookie. */
+  clearCookie(): SessionCookie {
+    return { name: this.cookieName, value: '', maxAgeSeconds: 0, secure: this.secure }
+  }
+
+  /**
+   * Reads a request's session cookie. Anything that is not a valid, live session of a live user
+   * (tampered, truncated, oversized, foreign, expired, revoked, stale version) is `none`.
+   */
+  async read(cookie: string | undefined, now = Date.now()): Promise<SessionState> {
+    if (cookie === undefined || cookie === '' || cookie.length > MAX_COOKIE_BYTES) return { status: 'none' }
+    const cached = this.#cache.get(cookie, now)
+    if (cached !== undefined) return this.#active(cached.user, cached.payload, now)
+    const payload = await this.#unseal(cookie)
+    if (payload === null || !this.#live(payload, now)) return { status: 'none' }
+    try {
+      if (await this.#revocations.isRevoked({ sessionId: payload.sid })) return { status: 'none' }
+      const user = await this.#registry.resume(payload.principal)
+      if (user === null) return { status: 'none' }
+      this.#cache.set(cookie, { user, payload }, now)
+      return this.#active(user, payload, now)
+    } catch (error) {
+      if (error instanceof AuthenticatorUnavailableError || error instanceof StoreUnavailableError) {
+        return { status: 'unavailable', error }
+      }
+      throw error
+    }
+  }
+
+  /** Ends one session: it is refused from now on, even if the cookie is replayed. */
+  async revoke(payload: SessionPayload): Promise<void> {
+    await this.#revocations.revoke({ sessionId: payload.sid, expiresAt: new Date(payload.iat + this.#absoluteMs) })
+    this.invalidate({ type: 'session', sessionId: payload.sid })
+  }
+
+  /** Drops cached sessions affected by a change. Wired to the store's `subscribe`. */
+  invalidate(change: UserChange): void {
+    if (change.type === 'all') this.#cache.clear()
+    else if (change.type === 'session') this.#cache.deleteWhere((entry) => entry.payload.sid === change.sessionId)
+    else this.#cache.deleteWhere((entry) => entry.payload.principal.id === change.id)
+  }
+
+  #active(user: User, payload: SessionPayload, now: number): SessionState {
+    if (!this.#live(payload, now)) return { status: 'none' }
+    return { status: 'active', user, payload, refresh: now - payload.lat > this.#refreshAfterMs }
+  }
+
+  #live(payload: SessionPayload, now: number): boolean {
+    return now < payload.iat + this.#absoluteMs && now < payload.lat + this.#idleMs && payload.lat <= now + 60_000
+  }
+
+  async #seal(payload: SessionPayload, now: number): Promise<SessionCookie> {
+    const remainingMs = payload.iat + this.#absoluteMs - now
+    const ttlSeconds = Math.max(1, Math.ceil(remainingMs / 1000))
+    const value = await sealData(payload, { password: this.#passwords, ttl: ttlSeconds })
+    if (value.length + this.cookieName.length + 1 > MAX_COOKIE_BYTES) {
+      throw new TypeError('session cookie would exceed 4096 bytes: the user has too many roles or too long names')
+    }
+    return { name: this.cookieName, value, maxAgeSeconds: ttlSeconds, secure: this.secure }
+  }
+
+  async #unseal(cookie: string): Promise<SessionPayload | null> {
+    let data: unknown
+    try {
+      data = await unsealData(cookie, { password: this.#passwords, ttl: this.#absoluteMs / 1000 })
+    } catch {
+      return null // garbage that iron cannot even parse: anonymous, never a 500
+    }
+    return isPayload(data) ? data : null
+  }
+}
+
+// iron-session returns {} for a wrong key or a tampered seal: check every field.
+function isPayload(data: unknown): data is SessionPayload {
+  if (typeof data !== 'object' || data === null) return false
+  const { sid, principal, iat, lat } = data as Record<string, unknown>
+  if (typeof sid !== 'string' || typeof iat !== 'number' || typeof lat !== 'number') return false
+  if (typeof principal !== 'object' || principal === null) return false
+  const p = principal as Record<string, unknown>
+  const user = p.user as Record<string, unknown> | null | undefined
+  return (
+    typeof p.source === 'string' &&
+    typeof p.id === 'string' &&
+    typeof p.version === 'number' &&
+    typeof p.authenticatedAt === 'number' &&
+    typeof user === 'object' &&
+    user !== null &&
+    typeof user.username === 'string' &&
+    Array.isArray(user.roles) &&
+    user.roles.every((role) => typeof role === 'string')
+  )
+}
