@@ -1,0 +1,49 @@
+import { Hono } from 'hono'
+import { createTestHasher } from '@gatehouse/testkit'
+import type { AuthEnv, CreateAuthOptions } from '../src/index.js'
+import { MemoryUserStore, NOOP_LOGGER, PasswordAuthenticator, Permission, Protected, Role, createAuth } from '../src/index.js'
+
+export const VIEW = new Permission({ name: 'view' })
+export const EDIT = new Permission({ name: 'edit' })
+export const DELETE = new Permission({ name: 'delete' })
+export const SECRET = 'a-test-secret-that-is-long-enough-0123456789'
+export const ORIGIN = 'http://app.test'
+
+/** A real Hono app wired with Gatehouse over a memory store, as a user's app would be. */
+export async function createTestApp(overrides: Partial<CreateAuthOptions> = {}) {
+  const store = new MemoryUserStore()
+  const hasher = createTestHasher()
+  const sql = new PasswordAuthenticator({ id: 'sql', store, hasher })
+  const roles = [
+    new Role({ name: 'Administrator', permissions: [VIEW, EDIT, DELETE] }),
+    new Role({ name: 'User', permissions: [VIEW, EDIT] }),
+    new Role({ name: 'Viewer', permissions: [VIEW] }),
+  ]
+  const auth = createAuth({ roles, authenticators: [sql], session: { secret: SECRET, secure: false }, store, logger: NOOP_LOGGER, ...overrides })
+  const app = new Hono<AuthEnv>()
+  app.use(auth.middleware())
+  app.route('/auth', auth.routes())
+  app.get('/', (c) => c.text(`hello ${c.var.user.username}`))
+  app.get('/admin', Protected(['Administrator']), (c) => c.text('admin area'))
+  app.get('/any', Protected(), (c) => c.text(`any ${c.var.user.username}`))
+  app.delete('/entries', Protected({ requiredPermissions: ['delete'] }), (c) => c.text('deleted'))
+  await store.createUser({ username: 'admin', passwordHash: await hasher.hash('admin-password-1'), roles: ['Administrator'] })
+  await store.createUser({ username: 'viewer', passwordHash: await hasher.hash('viewer-password-1'), roles: ['Viewer'] })
+
+  /** JSON login; returns the response and the session cookie pair (`name=value`). */
+  async function login(username: string, password: string, headers: Record<string, string> = {}) {
+    const res = await app.request(`${ORIGIN}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: ORIGIN, ...headers },
+      body: JSON.stringify({ username, password }),
+    })
+    return { res, cookie: sessionCookieOf(res) }
+  }
+  return { app, auth, store, hasher, login }
+}
+
+/** `name=value` of the session cookie a response sets, or undefined. */
+export function sessionCookieOf(res: Response): string | undefined {
+  const header = res.headers.getSetCookie().find((c) => c.startsWith('gatehouse='))
+  return header?.split(';')[0]
+}

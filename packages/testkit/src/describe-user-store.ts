@@ -1,0 +1,137 @@
+import type { UserChange, UserStore } from '@gatehouse/core'
+import { UserExistsError } from '@gatehouse/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+/** What a store's test file gives {@link describeUserStore}. */
+export interface UserStoreFixture {
+  readonly store: UserStore
+  /** Releases connections and files. */
+  close(): Promise<void>
+}
+
+/**
+ * The conformance suite every {@link UserStore} runs: the contract written on the interface.
+ * `create` must return an empty store.
+ *
+ * @example
+ * ```ts
+ * describeUserStore('MemoryUserStore', async () => ({ store: new MemoryUserStore(), close: async () => {} }))
+ * ```
+ */
+export function describeUserStore(name: string, create: () => Promise<UserStoreFixture>): void {
+  describe(`UserStore conformance: ${name}`, () => {
+    let fixture: UserStoreFixture
+    let store: UserStore
+    beforeAll(async () => {
+      fixture = await create()
+      store = fixture.store
+    })
+    afterAll(async () => fixture?.close())
+
+    it('creates a user and finds it by id and by any spelling of its name', async () => {
+      const created = await store.createUser({ username: 'Alice', passwordHash: 'h1', roles: ['User', 'Viewer'], displayName: 'Alice A.', email: 'alice@example.org' })
+      expect(created.username).toBe('alice')
+      expect(created.disabled).toBe(false)
+      expect([...created.roles].sort()).toEqual(['User', 'Viewer'])
+      expect(created.lastLoginAt).toBeNull()
+      expect((await store.getUserById({ id: created.id }))?.username).toBe('alice')
+      for (const spelling of ['alice', 'ALICE', 'ａｌｉｃｅ', ' Alice ']) {
+        expect((await store.getUserByUsername({ username: spelling }))?.id).toBe(created.id)
+      }
+      expect((await store.getUserByUsername({ username: 'alice' }))?.displayName).toBe('Alice A.')
+    })
+
+    it('returns null for absent users, never throws', async () => {
+      expect(await store.getUserByUsername({ username: 'nobody' })).toBeNull()
+      expect(await store.getUserById({ id: '00000000-0000-4000-8000-000000000000' })).toBeNull()
+      expect(await store.setPassword({ id: '00000000-0000-4000-8000-000000000000', passwordHash: 'x' })).toBeNull()
+      expect(await store.setRoles({ id: '00000000-0000-4000-8000-000000000000', roles: [] })).toBeNull()
+      expect(await store.setDisabled({ id: '00000000-0000-4000-8000-000000000000', disabled: true })).toBeNull()
+      expect(await store.deleteUser({ id: '00000000-0000-4000-8000-000000000000' })).toBe(false)
+    })
+
+    it('refuses a second user whose name normalizes to a taken one', async () => {
+      await store.createUser({ username: 'bob', passwordHash: 'h' })
+      await expect(store.createUser({ username: 'BOB', passwordHash: 'h' })).rejects.toBeInstanceOf(UserExistsError)
+      await expect(store.createUser({ username: 'ｂｏｂ', passwordHash: 'h' })).rejects.toMatchObject({ code: 'ERR_USER_EXISTS' })
+    })
+
+    it('lets exactly one of several racing creates of one name win', async () => {
+      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.createUser({ username: i % 2 ? 'Racer' : 'racer', passwordHash: `h${i}` })))
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(UserExistsError)
+    })
+
+    it('bumps the session version on set-password, role change and disable, not on enable-less reads', async () => {
+      const user = await store.createUser({ username: 'carol', passwordHash: 'old' })
+      const v0 = user.sessionVersion
+      const afterPassword = await store.setPassword({ id: user.id, passwordHash: 'new' })
+      expect(afterPassword?.passwordHash).toBe('new')
+      expect(afterPassword!.sessionVersion).toBeGreaterThan(v0)
+      const afterRoles = await store.setRoles({ id: user.id, roles: ['Administrator'] })
+      expect(afterRoles?.roles).toEqual(['Administrator'])
+      expect(afterRoles!.sessionVersion).toBeGreaterThan(afterPassword!.sessionVersion)
+      const afterDisable = await store.setDisabled({ id: user.id, disabled: true })
+      expect(afterDisable?.disabled).toBe(true)
+      expect(afterDisable!.sessionVersion).toBeGreaterThan(afterRoles!.sessionVersion)
+      expect((await store.getUserById({ id: user.id }))?.sessionVersion).toBe(afterDisable!.sessionVersion)
+      const enabled = await store.setDisabled({ id: user.id, disabled: false })
+      expect(enabled?.disabled).toBe(false)
+    })
+
+    it('replaces a hash only when it still holds the expected one, without ending sessions', async () => {
+      const user = await store.createUser({ username: 'dave', passwordHash: 'weak' })
+      expect(await store.replacePasswordHash({ id: user.id, expected: 'weak', passwordHash: 'strong' })).toBe(true)
+      const after = await store.getUserById({ id: user.id })
+      expect(after?.passwordHash).toBe('strong')
+      expect(after?.sessionVersion).toBe(user.sessionVersion)
+      // A set-password landed between read and rehash: the stale rehash must lose.
+      await store.setPassword({ id: user.id, passwordHash: 'chosen-by-admin' })
+      expect(await store.replacePasswordHash({ id: user.id, expected: 'strong', passwordHash: 'rehash-of-old' })).toBe(false)
+      expect((await store.getUserById({ id: user.id }))?.passwordHash).toBe('chosen-by-admin')
+    })
+
+    it('records the last login', async () => {
+      const user = await store.createUser({ username: 'erin', passwordHash: 'h' })
+      const at = new Date(Math.floor(Date.now() / 1000) * 1000)
+      await store.recordLogin({ id: user.id, at })
+      expect((await store.getUserById({ id: user.id }))?.lastLoginAt?.getTime()).toBe(at.getTime())
+    })
+
+    it('deletes users and frees their name', async () => {
+      const user = await store.createUser({ username: 'frank', passwordHash: 'h' })
+      expect(await store.deleteUser({ id: user.id })).toBe(true)
+      expect(await store.getUserById({ id: user.id })).toBeNull()
+      expect(await store.getUserByUsername({ username: 'frank' })).toBeNull()
+      expect(await store.deleteUser({ id: user.id })).toBe(false)
+      const again = await store.createUser({ username: 'Frank', passwordHash: 'h' })
+      expect(again.id).not.toBe(user.id)
+    })
+
+    it('lists users in pages, ordered by name, without gaps or repeats', async () => {
+      for (const name of ['zed', 'yan', 'xia', 'wim']) await store.createUser({ username: name, passwordHash: 'h' })
+      const all: string[] = []
+      let after: string | undefined
+      for (;;) {
+        const page = await store.listUsers({ after, limit: 3 })
+        all.push(...page.map((user) => user.username))
+        if (page.length < 3) break
+        after = page.at(-1)!.username
+      }
+      expect(all).toEqual([...all].sort())
+      expect(new Set(all).size).toBe(all.length)
+      expect(all).toEqual(expect.arrayContaining(['alice', 'bob', 'wim', 'xia', 'yan', 'zed']))
+    })
+
+    it('reports changes that end sessions to subscribers', async () => {
+      if (!store.subscribe) return expect(store.subscribe).toBeUndefined()
+      const changes: UserChange[] = []
+      const stop = store.subscribe((change) => changes.push(change))
+      const user = await store.createUser({ username: 'gina', passwordHash: 'h' })
+      await store.setPassword({ id: user.id, passwordHash: 'h2' })
+      await store.deleteUser({ id: user.id })
+      await expect.poll(() => changes.filter((c) => c.type === 'all' || (c.type === 'user' && c.id === user.id)).length).toBeGreaterThanOrEqual(2)
+      stop()
+    })
+  })
+}

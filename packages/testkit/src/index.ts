@@ -1,0 +1,6 @@
+// Test helpers shared by Gatehouse's packages (private).
+export type { AuthenticatorFixture } from './describe-authenticator.js'
+export { describeAuthenticator, principalOf } from './describe-authenticator.js'
+export type { UserStoreFixture } from './describe-user-store.js'
+export { describeUserStore } from './describe-user-store.js'
+export { createTestHasher } from './test-hasher.js'
