@@ -47,3 +47,9 @@ export function sessionCookieOf(res: Response): string | undefined {
   const header = res.headers.getSetCookie().find((c) => c.startsWith('gatehouse='))
   return header?.split(';')[0]
 }
+
+/** The `error.code` of a Gatehouse JSON error response. */
+export async function errorCodeOf(res: Response): Promise<string> {
+  const body = (await res.json()) as { error?: { code?: string } }
+  return body.error?.code ?? ''
+}

@@ -1,14 +1,282 @@
 import { describe, expect, it } from 'vitest'
-import { createTestApp } from '../../test/fixtures.js'
+import { ORIGIN, createTestApp, errorCodeOf, sessionCookieOf } from '../../test/fixtures.js'
+import type { Authenticator } from '../authenticators/authenticator.js'
+import { AuthenticatorUnavailableError } from '../errors.js'
+import { MemoryLoginThrottle } from '../throttle/memory-login-throttle.js'
 
-describe('smoke', () => {
-  it('logs in with JSON and reaches /admin', async () => {
+const html = { accept: 'text/html,application/xhtml+xml' }
+
+/** GET the login form like a browser: returns the CSRF cookie pair and the token in the form. */
+async function openForm(app: Awaited<ReturnType<typeof createTestApp>>['app'], path = '/auth/login') {
+  const res = await app.request(`${ORIGIN}${path}`, { headers: html })
+  const body = await res.text()
+  const token = /name="csrf" value="([^"]+)"/.exec(body)?.[1]
+  const csrfCookie = res.headers.getSetCookie().find((c) => c.startsWith('gatehouse-csrf='))?.split(';')[0]
+  return { res, body, token: token!, csrfCookie: csrfCookie! }
+}
+
+function formPost(fields: Record<string, string>, headers: Record<string, string>) {
+  return { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() }
+}
+
+describe('JSON login, /me and logout', () => {
+  it('logs in, answers /me with the user and permissions, and sets a hardened cookie', async () => {
     const { app, login } = await createTestApp()
-    const { res, cookie } = await login('admin', 'admin-password-1')
+    const { res, cookie } = await login('Admin', 'admin-password-1')
     expect(res.status).toBe(200)
-    expect(cookie).toBeDefined()
-    const admin = await app.request('http://app.test/admin', { headers: { cookie: cookie! } })
-    expect(admin.status).toBe(200)
-    expect(await admin.text()).toBe('admin area')
+    expect(res.headers.get('cache-control')).toBe('no-store')
+    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('gatehouse='))!
+    expect(setCookie).toMatch(/HttpOnly/)
+    expect(setCookie).toMatch(/SameSite=Lax/)
+    expect(setCookie).toMatch(/Path=\//)
+    expect(setCookie.length).toBeLessThan(4096)
+    const me = await app.request(`${ORIGIN}/auth/me`, { headers: { cookie: cookie! } })
+    expect(me.status).toBe(200)
+    expect(await me.json()).toMatchObject({ user: { username: 'admin', roles: ['Administrator'], permissions: ['delete', 'edit', 'view'], source: 'sql' } })
+  })
+
+  it('sets Secure and a __Host- cookie unless explicitly turned off', async () => {
+    const { login } = await createTestApp({ session: { secret: 'a-test-secret-that-is-long-enough-0123456789' } })
+    const { res } = await login('admin', 'admin-password-1')
+    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('__Host-gatehouse='))
+    expect(setCookie).toMatch(/; Secure/)
+  })
+
+  it('answers wrong password, unknown user and disabled user identically', async () => {
+    const { store, login } = await createTestApp()
+    const viewer = await store.getUserByUsername({ username: 'viewer' })
+    await store.setDisabled({ id: viewer!.id, disabled: true })
+    const bodies = []
+    for (const [username, password] of [['admin', 'wrong-password'], ['nobody', 'admin-password-1'], ['viewer', 'viewer-password-1']] as const) {
+      const { res, cookie } = await login(username, password)
+      expect(res.status).toBe(401)
+      expect(cookie).toBeUndefined()
+      bodies.push(await res.text())
+    }
+    expect(new Set(bodies).size).toBe(1)
+    expect(JSON.parse(bodies[0]!)).toEqual({ error: { code: 'ERR_INVALID_CREDENTIALS', message: 'Invalid username or password.' } })
+  })
+
+  it('is 401 for /me when anonymous', async () => {
+    const { app } = await createTestApp()
+    const res = await app.request(`${ORIGIN}/auth/me`)
+    expect(res.status).toBe(401)
+    expect(await errorCodeOf(res)).toBe('ERR_UNAUTHENTICATED')
+  })
+
+  it('logs out: the cookie is cleared and replaying the old cookie is refused', async () => {
+    const { app, login } = await createTestApp()
+    const { cookie } = await login('admin', 'admin-password-1')
+    const logout = await app.request(`${ORIGIN}/auth/logout`, { method: 'POST', headers: { cookie: cookie!, 'content-type': 'application/json', origin: ORIGIN } })
+    expect(logout.status).toBe(204)
+    expect(logout.headers.getSetCookie().some((c) => /^gatehouse=;.*Max-Age=0/.test(c))).toBe(true)
+    const replay = await app.request(`${ORIGIN}/admin`, { headers: { cookie: cookie! } })
+    expect(replay.status).toBe(401)
+    const me = await app.request(`${ORIGIN}/auth/me`, { headers: { cookie: cookie! } })
+    expect(me.status).toBe(401)
+  })
+
+  it('ends open sessions when the password changes, the user is disabled or deleted', async () => {
+    for (const change of ['password', 'disable', 'delete', 'roles'] as const) {
+      const { app, store, login } = await createTestApp()
+      const { cookie } = await login('admin', 'admin-password-1')
+      expect((await app.request(`${ORIGIN}/admin`, { headers: { cookie: cookie! } })).status).toBe(200)
+      const admin = (await store.getUserByUsername({ username: 'admin' }))!
+      if (change === 'password') await store.setPassword({ id: admin.id, passwordHash: 'x' })
+      if (change === 'disable') await store.setDisabled({ id: admin.id, disabled: true })
+      if (change === 'delete') await store.deleteUser({ id: admin.id })
+      if (change === 'roles') await store.setRoles({ id: admin.id, roles: ['Administrator'] })
+      expect((await app.request(`${ORIGIN}/admin`, { headers: { cookie: cookie! } })).status, change).toBe(401)
+    }
+  })
+
+  it('issues a new session at login and ends the one the browser carried', async () => {
+    const { app, login } = await createTestApp()
+    const first = await login('admin', 'admin-password-1')
+    const second = await login('admin', 'admin-password-1', { cookie: first.cookie! })
+    expect(second.cookie).toBeDefined()
+    expect(second.cookie).not.toBe(first.cookie)
+    expect((await app.request(`${ORIGIN}/admin`, { headers: { cookie: first.cookie! } })).status).toBe(401)
+    expect((await app.request(`${ORIGIN}/admin`, { headers: { cookie: second.cookie! } })).status).toBe(200)
+  })
+
+  it('treats a tampered or garbage cookie as anonymous, never a 500', async () => {
+    const { app, login } = await createTestApp()
+    const { cookie } = await login('admin', 'admin-password-1')
+    for (const bad of [`${cookie}x`, cookie!.slice(0, 30), 'gatehouse=' + 'A'.repeat(5000), 'gatehouse=%E0%A4%A', 'gatehouse=Fe26.2*1*x*y*z']) {
+      const res = await app.request(`${ORIGIN}/admin`, { headers: { cookie: bad } })
+      expect(res.status).toBe(401)
+      const home = await app.request(`${ORIGIN}/`, { headers: { cookie: bad } })
+      expect(await home.text()).toBe('hello anonymous')
+    }
+  })
+})
+
+describe('login hygiene', () => {
+  it('refuses a JSON login that is not application/json', async () => {
+    const { app } = await createTestApp()
+    const res = await app.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'text/plain', origin: ORIGIN }, body: JSON.stringify({ username: 'admin', password: 'admin-password-1' }) })
+    expect(res.status).toBe(415)
+    expect(sessionCookieOf(res)).toBeUndefined()
+  })
+
+  it('refuses a 1 MiB password with 413 before any authenticator runs', async () => {
+    let calls = 0
+    const counting: Authenticator = { id: 'counting', authenticate: async () => { calls++; return { outcome: 'skipped' } } }
+    const { app } = await createTestApp({ authenticators: [counting] })
+    const big = 'p'.repeat(1024 * 1024)
+    const res = await app.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body: JSON.stringify({ username: 'admin', password: big }) })
+    expect(res.status).toBe(413)
+    const justOver = await app.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body: JSON.stringify({ username: 'admin', password: 'p'.repeat(1025) }) })
+    expect(justOver.status).toBe(413)
+    expect(await errorCodeOf(justOver)).toBe('ERR_PAYLOAD_TOO_LARGE')
+    expect(calls).toBe(0)
+  })
+
+  it('answers malformed bodies with 400, not 500', async () => {
+    const { app } = await createTestApp()
+    for (const body of ['{', '[]', '"x"', '{"username":1,"password":"x"}', '{"username":"admin"}', '{"__proto__":{"username":"a"},"password":"x"}']) {
+      const res = await app.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body })
+      expect(res.status, body).toBe(400)
+      expect(await errorCodeOf(res)).toBe('ERR_BAD_REQUEST')
+    }
+  })
+
+  it('throttles before the chain, per username, and 429 carries Retry-After', async () => {
+    let failedHooks = 0
+    let chainCalls = 0
+    const { auth: plain } = await createTestApp()
+    const sql = plain.authenticators.get('sql')!
+    const counting: Authenticator = { id: 'counting', authenticate: async () => { chainCalls++; return { outcome: 'skipped' } } }
+    const throttle = new MemoryLoginThrottle({ username: { freeFailures: 3 } })
+    const { login } = await createTestApp({ throttle, authenticators: [counting, sql], hooks: { onLoginFailed: () => void failedHooks++ } })
+    // Three free failures, then one more that starts the back-off.
+    for (let i = 0; i < 4; i++) expect((await login('admin', 'nope-nope-nope')).res.status).toBe(401)
+    const blocked = await login('ADMIN', 'admin-password-1')
+    expect(blocked.res.status).toBe(429)
+    expect((await errorCodeOf(blocked.res))).toBe('ERR_TOO_MANY_ATTEMPTS')
+    expect(Number(blocked.res.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(blocked.cookie).toBeUndefined()
+    expect(chainCalls).toBe(4)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(failedHooks).toBe(5)
+  })
+
+  it('ignores a spoofed X-Forwarded-For unless the peer is a trusted proxy', async () => {
+    const throttle = new MemoryLoginThrottle({ username: { freeFailures: 1000 }, address: { freeFailures: 2 } })
+    const { app } = await createTestApp({ throttle })
+    const env = (address: string) => ({ incoming: { socket: { remoteAddress: address } } })
+    const post = (username: string, xff: string, peer: string) =>
+      app.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN, 'x-forwarded-for': xff }, body: JSON.stringify({ username, password: 'wrong-wrong' }) }, env(peer))
+    // Rotating spoofed XFF values from one untrusted peer: the peer address is what counts.
+    for (let i = 0; i < 3; i++) await post(`user${i}`, `10.0.0.${i}`, '192.0.2.50')
+    expect((await post('user9', '10.0.0.99', '192.0.2.50')).status).toBe(429)
+
+    const behindProxy = await createTestApp({ throttle: new MemoryLoginThrottle({ username: { freeFailures: 1000 }, address: { freeFailures: 2 } }), trustedProxies: ['127.0.0.1'] })
+    const viaProxy = (username: string, xff: string) =>
+      behindProxy.app.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN, 'x-forwarded-for': xff }, body: JSON.stringify({ username, password: 'wrong-wrong' }) }, env('127.0.0.1'))
+    for (let i = 0; i < 3; i++) expect((await viaProxy(`user${i}`, `203.0.113.${i}`)).status).toBe(401)
+    for (let i = 0; i < 3; i++) await viaProxy(`other${i}`, '203.0.113.200')
+    expect((await viaProxy('last', '203.0.113.200')).status).toBe(429)
+  })
+
+  it('answers 503 when an authenticator is down and nobody else vouched, and counts no failure', async () => {
+    const down: Authenticator = { id: 'ldap', authenticate: async () => { throw new AuthenticatorUnavailableError('ldap', { cause: new Error('ECONNREFUSED') }) } }
+    const throttle = new MemoryLoginThrottle({ username: { freeFailures: 1 } })
+    const { login } = await createTestApp({ authenticators: [down], throttle })
+    for (let i = 0; i < 3; i++) {
+      const { res } = await login('admin', 'whatever-password')
+      expect(res.status).toBe(503)
+      expect(await errorCodeOf(res)).toBe('ERR_AUTHENTICATOR_UNAVAILABLE')
+    }
+  })
+
+  it('goes on to the next authenticator when one is down', async () => {
+    const { auth: base } = await createTestApp()
+    const sql = base.authenticators.get('sql')!
+    const down: Authenticator = { id: 'ldap', authenticate: async () => { throw new AuthenticatorUnavailableError('ldap') } }
+    const { app, login } = await createTestApp({ authenticators: [down, sql] })
+    void app
+    // The fixture created a second store; log in against the first app's users through its sql authenticator.
+    const { res } = await login('admin', 'admin-password-1')
+    expect(res.status).toBe(200)
+  })
+})
+
+describe('form login and CSRF', () => {
+  it('logs in through the form, follows a safe next and sets the cookie', async () => {
+    const { app } = await createTestApp()
+    const form = await openForm(app, '/auth/login?next=%2Fadmin%3Ftab%3D1')
+    expect(form.res.status).toBe(200)
+    expect(form.body).toContain('<form method="post"')
+    expect(form.body).toContain('value="/admin?tab=1"')
+    const res = await app.request(`${ORIGIN}/auth/login`, formPost({ username: 'admin', password: 'admin-password-1', csrf: form.token, next: '/admin?tab=1' }, { cookie: form.csrfCookie, origin: ORIGIN, ...html }))
+    expect(res.status).toBe(303)
+    expect(res.headers.get('location')).toBe('/admin?tab=1')
+    expect(sessionCookieOf(res)).toBeDefined()
+  })
+
+  it('never follows an off-site next', async () => {
+    const { app } = await createTestApp()
+    for (const next of ['//evil.example', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)', '/%0d%0aSet-Cookie:x', '\t//evil.example', '/\t/evil.example']) {
+      const form = await openForm(app)
+      const res = await app.request(`${ORIGIN}/auth/login`, formPost({ username: 'admin', password: 'admin-password-1', csrf: form.token, next }, { cookie: form.csrfCookie, origin: ORIGIN }))
+      expect(res.status).toBe(303)
+      const location = res.headers.get('location')!
+      expect(location.startsWith('/') && !location.startsWith('//') && !location.includes('\\')).toBe(true)
+      expect(new URL(location, ORIGIN).origin, next).toBe(ORIGIN)
+    }
+  })
+
+  it('refuses a cross-site form post with 403', async () => {
+    const { app } = await createTestApp()
+    const form = await openForm(app)
+    const fields = { username: 'admin', password: 'admin-password-1', csrf: form.token }
+    const crossOrigin = await app.request(`${ORIGIN}/auth/login`, formPost(fields, { cookie: form.csrfCookie, origin: 'https://evil.example' }))
+    expect(crossOrigin.status).toBe(403)
+    const crossSite = await app.request(`${ORIGIN}/auth/login`, formPost(fields, { cookie: form.csrfCookie, 'sec-fetch-site': 'cross-site' }))
+    expect(crossSite.status).toBe(403)
+    expect(sessionCookieOf(crossSite)).toBeUndefined()
+  })
+
+  it('refuses a form post without the matching CSRF token', async () => {
+    const { app } = await createTestApp()
+    const form = await openForm(app)
+    const noToken = await app.request(`${ORIGIN}/auth/login`, formPost({ username: 'admin', password: 'admin-password-1' }, { cookie: form.csrfCookie }))
+    expect(noToken.status).toBe(403)
+    const noCookie = await app.request(`${ORIGIN}/auth/login`, formPost({ username: 'admin', password: 'admin-password-1', csrf: form.token }, {}))
+    expect(noCookie.status).toBe(403)
+    const other = await openForm(app)
+    const mismatch = await app.request(`${ORIGIN}/auth/login`, formPost({ username: 'admin', password: 'admin-password-1', csrf: other.token }, { cookie: form.csrfCookie }))
+    expect(mismatch.status).toBe(403)
+    expect((await mismatch.text()).toLowerCase()).toContain('access denied')
+  })
+
+  it('shows a generic message for a wrong password, escaping what the user typed', async () => {
+    const { app } = await createTestApp()
+    const form = await openForm(app)
+    const res = await app.request(`${ORIGIN}/auth/login`, formPost({ username: '<script>x</script>', password: 'bad-password', csrf: form.token }, { cookie: form.csrfCookie, origin: ORIGIN }))
+    expect(res.status).toBe(401)
+    const body = await res.text()
+    expect(body).toContain('Invalid username or password.')
+    expect(body).not.toContain('<script>x')
+  })
+
+  it('protects the logout form: cross-site or tokenless logout is refused', async () => {
+    const { app, login } = await createTestApp()
+    const { cookie } = await login('admin', 'admin-password-1')
+    const form = await openForm(app)
+    const cookies = `${cookie}; ${form.csrfCookie}`
+    const tokenless = await app.request(`${ORIGIN}/auth/logout`, formPost({}, { cookie: cookies }))
+    expect(tokenless.status).toBe(403)
+    const cross = await app.request(`${ORIGIN}/auth/logout`, formPost({ csrf: form.token }, { cookie: cookies, origin: 'https://evil.example' }))
+    expect(cross.status).toBe(403)
+    const plain = await app.request(`${ORIGIN}/auth/logout`, { method: 'POST', headers: { cookie: cookies } })
+    expect(plain.status).toBe(415)
+    expect((await app.request(`${ORIGIN}/admin`, { headers: { cookie: cookie! } })).status).toBe(200)
+    const ok = await app.request(`${ORIGIN}/auth/logout`, formPost({ csrf: form.token }, { cookie: cookies, origin: ORIGIN }))
+    expect(ok.status).toBe(303)
+    expect(ok.headers.get('location')).toBe('/auth/login')
+    expect((await app.request(`${ORIGIN}/admin`, { headers: { cookie: cookie! } })).status).toBe(401)
   })
 })

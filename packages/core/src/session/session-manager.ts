@@ -62,6 +62,8 @@ export interface SessionCookie {
 }
 
 const MAX_COOKIE_BYTES = 4096
+/** An iron seal (`Fe26.2*id*…*mac`) followed by iron-session's format version. */
+const IRON_SEAL = /^Fe26\.2\*\d+\*[\w-]+\*[\w-]+\*[\w-]+\*\d*\*[\w-]+\*[\w-]+~2$/
 
 /**
  * Seals, unseals, caches and revokes sessions. Created by `createAuth`; exported for tests and
@@ -187,6 +189,8 @@ export class SessionManager {
   }
 
   async #unseal(cookie: string): Promise<SessionPayload | null> {
+    // Only iron's exact format, so nothing appended or prepended to a valid seal is accepted.
+    if (!IRON_SEAL.test(cookie)) return null
     let data: unknown
     try {
       data = await unsealData(cookie, { password: this.#passwords, ttl: this.#absoluteMs / 1000 })

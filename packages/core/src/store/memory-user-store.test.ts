@@ -1,0 +1,4 @@
+import { describeUserStore } from '@gatehouse/testkit'
+import { MemoryUserStore } from './memory-user-store.js'
+
+describeUserStore('MemoryUserStore', async () => ({ store: new MemoryUserStore(), close: async () => {} }))
