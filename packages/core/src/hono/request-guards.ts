@@ -92,9 +92,11 @@ export function clientAddress(c: Context, trustedProxies: readonly string[]): st
   return peer
 }
 
-// @hono/node-server puts the Node request in `c.env.incoming`; other runtimes may not say.
+// @hono/node-server puts the Node request in `c.env.incoming` (or `c.env.server.incoming` when the
+// app has bindings of its own); other runtimes may not say.
 function socketAddress(c: Context): string | undefined {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
-  const address = env?.incoming?.socket?.remoteAddress
+  type Bindings = { incoming?: { socket?: { remoteAddress?: string } } }
+  const env = c.env as (Bindings & { server?: Bindings }) | undefined
+  const address = (env?.server ?? env)?.incoming?.socket?.remoteAddress
   return typeof address === 'string' ? address.replace(/^::ffff:/, '') : undefined
 }

@@ -1,0 +1,121 @@
+import type { Auth, AuthEnv, Authenticator, Logger } from '@gatehouse/core'
+import { Protected, createAuth, isAuthenticated } from '@gatehouse/core'
+import type { SQLStore } from '@gatehouse/store-sql'
+import type { Context } from 'hono'
+import { Hono } from 'hono'
+import { html, raw } from 'hono/html'
+import { roles } from './roles.js'
+
+/** What the demo app is built from; `server.ts` reads them from the environment. */
+export interface DemoOptions {
+  readonly sql: SQLStore
+  /** Extra authenticators after the SQL one (LDAP when `LDAP_URL` is set). */
+  readonly authenticators?: readonly Authenticator[]
+  readonly secret: string
+  readonly secureCookies: boolean
+  readonly logger: Logger
+}
+
+interface Entry {
+  readonly id: number
+  readonly text: string
+  readonly author: string
+}
+
+/**
+ * The demo: a public home page, Gatehouse's login routes under /auth, an admin page and a small
+ * JSON API whose methods need the view / edit / delete permissions.
+ */
+export function createDemoApp(options: DemoOptions): { app: Hono<AuthEnv>; auth: Auth } {
+  const auth = createAuth({
+    roles,
+    authenticators: [options.sql.authenticator, ...(options.authenticators ?? [])],
+    store: options.sql.store,
+    throttle: options.sql.throttle,
+    session: { secret: options.secret, secure: options.secureCookies },
+    logger: options.logger,
+  })
+  const entries: Entry[] = [{ id: 1, text: 'Welcome to the Gatehouse demo.', author: 'admin' }]
+  let nextId = 2
+
+  const app = new Hono<AuthEnv>()
+  app.use(auth.middleware())
+  app.route('/auth', auth.routes())
+
+  app.get('/health', async (c) => {
+    try {
+      const schema = await options.sql.schemaStatus()
+      return c.json({ status: schema.current ? 'ok' : 'schema-outdated' }, schema.current ? 200 : 503)
+    } catch {
+      return c.json({ status: 'database-unavailable' }, 503)
+    }
+  })
+
+  app.get('/', (c) => {
+    const user = c.var.user
+    const who = isAuthenticated(user)
+      ? html`<p>Signed in as <strong>${user.displayName ?? user.username}</strong> <span class="tag">${user.source}</span></p>
+          <p>Roles: ${user.roles.length ? user.roles.join(', ') : 'none'}</p>
+          <ul><li><a href="/admin">Admin area</a></li><li><a href="/api/entries">Entries (JSON)</a></li><li><a href="/auth/me">/auth/me</a></li></ul>
+          ${logoutForm(auth, c)}`
+      : html`<p>You are not signed in.</p><p><a class="button" href="/auth/login">Sign in</a></p>
+          <p class="muted">Try <a href="/admin">/admin</a>: it sends you to the login form first.</p>`
+    return c.html(page('Gatehouse demo', html`<h1>Gatehouse demo</h1>${who}`))
+  })
+
+  app.get('/admin', Protected(['Administrator']), async (c) => {
+    const count = await options.sql.accounts.count()
+    return c.html(
+      page(
+        'Admin',
+        html`<h1>Admin area</h1><p>Welcome, <strong>${c.var.user.username}</strong>. Only administrators see this page.</p>
+          <p>${count} local account${count === 1 ? '' : 's'} in the user store. Manage them with <code>pnpm auth-user-admin</code>.</p>
+          <p><a href="/">Home</a></p>${logoutForm(auth, c)}`,
+      ),
+    )
+  })
+
+  app.get('/api/entries', Protected({ requiredPermissions: ['view'] }), (c) => c.json({ entries }))
+  app.post('/api/entries', Protected({ requiredPermissions: ['edit'] }), async (c) => {
+    const body = (await c.req.json().catch(() => null)) as { text?: unknown } | null
+    if (typeof body?.text !== 'string' || body.text.trim() === '' || body.text.length > 500) {
+      return c.json({ error: { code: 'ERR_BAD_REQUEST', message: 'Send {"text": "..."} (1 to 500 characters).' } }, 400)
+    }
+    const entry = { id: nextId++, text: body.text.trim(), author: c.var.user.username }
+    entries.push(entry)
+    return c.json({ entry }, 201)
+  })
+  app.delete('/api/entries/:id', Protected({ requiredPermissions: ['delete'] }), (c) => {
+    const index = entries.findIndex((entry) => entry.id === Number(c.req.param('id')))
+    if (index < 0) return c.json({ error: { code: 'ERR_NOT_FOUND', message: 'No such entry.' } }, 404)
+    entries.splice(index, 1)
+    return c.body(null, 204)
+  })
+
+  return { app, auth }
+}
+
+function logoutForm(auth: Auth, c: Context) {
+  return html`<form method="post" action="/auth/logout"><input type="hidden" name="csrf" value="${auth.csrfToken(c)}"><button type="submit" class="secondary">Sign out</button></form>`
+}
+
+function page(title: string, body: unknown) {
+  return html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title>
+<style>${raw(STYLE)}</style></head><body><main>${body}</main></body></html>`
+}
+
+const STYLE = `
+*{box-sizing:border-box}
+body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;
+  font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;color:#1d2330}
+main{width:100%;max-width:520px;margin:24px;padding:32px;background:#fff;border-radius:12px;
+  box-shadow:0 1px 3px rgba(16,24,40,.1),0 8px 24px rgba(16,24,40,.06)}
+h1{margin:0 0 16px;font-size:24px}
+a{color:#3b6ef5}
+.button,button{display:inline-block;padding:10px 18px;font:inherit;font-weight:600;color:#fff;background:#3b6ef5;border:0;border-radius:8px;text-decoration:none;cursor:pointer}
+button.secondary{color:#3b4252;background:#e8ebf0}
+.tag{padding:2px 8px;font-size:12px;background:#eef2ff;color:#3b4cb8;border-radius:999px}
+.muted{color:#6b7280;font-size:14px}
+code{padding:1px 5px;background:#f1f3f6;border-radius:4px}
+`

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs'
+
+/** The demo's settings, read from environment variables (see the README's configuration table). */
+export interface DemoConfig {
+  readonly port: number
+  /** `AUTH_DB_URI`; undefined = the store's default `./gatehouse.db`. */
+  readonly dbURI: string | undefined
+  /** `AUTH_SECRET`; undefined = a generated one kept in `.gatehouse-secret`. */
+  readonly secret: string | undefined
+  /** `AUTH_COOKIE_SECURE` (default false: the demo serves plain http on localhost). */
+  readonly secureCookies: boolean
+  readonly ldap: LDAPConfig | undefined
+}
+
+export interface LDAPConfig {
+  readonly url: string
+  readonly bindDN: string | undefined
+  readonly bindPassword: string | undefined
+  readonly searchBase: string
+  readonly searchFilter: string
+  readonly groupBase: string | undefined
+  readonly groupRoles: Record<string, string[]>
+  readonly ca: string | undefined
+}
+
+/** A setting that is wrong; the message names the variable and what is expected. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Reads and checks the demo's environment. Throws {@link ConfigError} on anything wrong. */
+export function loadConfig(env: Record<string, string | undefined>): DemoConfig {
+  const port = Number(env.PORT ?? '8000')
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`PORT must be a port number, got "${env.PORT}"`)
+  const secret = nonEmpty(env.AUTH_SECRET)
+  if (secret !== undefined && secret.length < 32) throw new ConfigError('AUTH_SECRET must be at least 32 characters (try: openssl rand -base64 32)')
+  const secure = env.AUTH_COOKIE_SECURE ?? 'false'
+  if (secure !== 'true' && secure !== 'false') throw new ConfigError(`AUTH_COOKIE_SECURE must be "true" or "false", got "${secure}"`)
+  return { port, dbURI: nonEmpty(env.AUTH_DB_URI), secret, secureCookies: secure === 'true', ldap: loadLDAP(env) }
+}
+
+function loadLDAP(env: Record<string, string | undefined>): LDAPConfig | undefined {
+  const url = nonEmpty(env.LDAP_URL)
+  if (url === undefined) {
+    const stray = Object.keys(env).filter((key) => key.startsWith('LDAP_') && nonEmpty(env[key]) !== undefined)
+    if (stray.length > 0) throw new ConfigError(`${stray.join(', ')} set but LDAP_URL is not: set LDAP_URL to switch LDAP on`)
+    return undefined
+  }
+  for (const part of url.split(/[\s,]+/)) {
+    if (!/^ldaps?:\/\/[^/]+\/?$/.test(part)) throw new ConfigError(`LDAP_URL must look like ldap://host:389 or ldaps://host:636, got "${part}"`)
+  }
+  const searchBase = nonEmpty(env.LDAP_SEARCH_BASE)
+  if (searchBase === undefined) throw new ConfigError('LDAP_SEARCH_BASE is required with LDAP_URL (e.g. ou=people,dc=example,dc=org)')
+  const bindDN = nonEmpty(env.LDAP_BIND_DN)
+  const bindPassword = nonEmpty(env.LDAP_BIND_PASSWORD)
+  if ((bindDN === undefined) !== (bindPassword === undefined)) throw new ConfigError('LDAP_BIND_DN and LDAP_BIND_PASSWORD go together')
+  const searchFilter = nonEmpty(env.LDAP_SEARCH_FILTER) ?? '(uid={username})'
+  if (!searchFilter.includes('{username}')) throw new ConfigError('LDAP_SEARCH_FILTER must contain {username}')
+  const caFile = nonEmpty(env.LDAP_CA_FILE)
+  let ca: string | undefined
+  if (caFile !== undefined) {
+    try {
+      ca = readFileSync(caFile, 'utf8')
+    } catch (error) {
+      throw new ConfigError(`LDAP_CA_FILE: cannot read "${caFile}" (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+    }
+  }
+  return { url, bindDN, bindPassword, searchBase, searchFilter, groupBase: nonEmpty(env.LDAP_GROUP_BASE), groupRoles: parseGroupRoles(env.LDAP_GROUP_ROLES), ca }
+}
+
+/** `admins=Administrator,staff=User` → `{ admins: ['Administrator'], staff: ['User'] }`. */
+export function parseGroupRoles(text: string | undefined): Record<string, string[]> {
+  const mapping: Record<string, string[]> = Object.create(null)
+  for (const pair of (text ?? '').split(',').map((part) => part.trim()).filter(Boolean)) {
+    const [group, role, ...rest] = pair.split('=').map((part) => part.trim())
+    if (!group || !role || rest.length > 0) throw new ConfigError(`LDAP_GROUP_ROLES entries look like group=Role, got "${pair}"`)
+    ;(mapping[group] ??= []).push(role)
+  }
+  return mapping
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim()
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// Starts the demo: `pnpm demo` from the repository root. Settings come from the environment; see
+// the README's configuration table.
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { serve } from '@hono/node-server'
+import { LDAPAuthenticator } from '@gatehouse/authenticator-ldap'
+import type { Authenticator } from '@gatehouse/core'
+import { openSQLStore } from '@gatehouse/store-sql'
+import { pino } from 'pino'
+import { createDemoApp } from './app.js'
+import type { LDAPConfig } from './config.js'
+import { ConfigError, loadConfig } from './config.js'
+
+const SECRET_FILE = '.gatehouse-secret'
+
+async function main(): Promise<void> {
+  const logger = pino({ name: 'gatehouse-demo', level: process.env.LOG_LEVEL ?? 'info' })
+  const config = loadConfig(process.env)
+  const sql = await openSQLStore({ uri: config.dbURI, logger })
+  const authenticators: Authenticator[] = config.ldap ? [ldapAuthenticator(config.ldap, logger)] : []
+  const { app } = createDemoApp({ sql, authenticators, secret: config.secret ?? demoSecret(), secureCookies: config.secureCookies, logger })
+  await createFirstAdmin(sql)
+
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: process.env.HOST ?? '127.0.0.1' }, (info) => {
+    console.log(`Gatehouse demo on http://${info.address}:${info.port}/  (user store: ${sql.displayURI}${config.ldap ? `, LDAP: ${config.ldap.url}` : ''})`)
+  })
+  const stop = () => {
+    server.close()
+    void sql.close()
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
+
+/** Only the demo makes up a secret: the library refuses to start without one. */
+function demoSecret(): string {
+  const file = resolve(SECRET_FILE)
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
+  const secret = randomBytes(32).toString('base64url')
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 })
+  console.log(`No AUTH_SECRET set: generated a session secret in ${file} (git ignores it). Set AUTH_SECRET in production.`)
+  return secret
+}
+
+/** First start on an empty store: an `admin` account with a random password, shown once. */
+async function createFirstAdmin(sql: Awaited<ReturnType<typeof openSQLStore>>): Promise<void> {
+  if ((await sql.accounts.count()) > 0) return
+  const password = randomBytes(18).toString('base64url')
+  await sql.accounts.add({ username: 'admin', password, roles: ['Administrator'] })
+  console.log(
+    [
+      '',
+      'Created the first account (shown only this once):',
+      `    username: admin`,
+      `    password: ${password}`,
+      'Change it with: pnpm auth-user-admin set-password admin',
+      '',
+    ].join('\n'),
+  )
+}
+
+function ldapAuthenticator(ldap: LDAPConfig, logger: ReturnType<typeof pino>): LDAPAuthenticator {
+  return new LDAPAuthenticator({
+    url: ldap.url.split(/[\s,]+/),
+    searchBase: ldap.searchBase,
+    searchFilter: ldap.searchFilter,
+    groupRoles: ldap.groupRoles,
+    logger,
+    ...(ldap.bindDN !== undefined && { bindDN: ldap.bindDN, bindPassword: ldap.bindPassword }),
+    ...(ldap.groupBase !== undefined ? { groups: { strategy: 'search' as const, base: ldap.groupBase } } : { groups: { strategy: 'memberOf' as const } }),
+    ...(ldap.ca !== undefined && { tls: { ca: ldap.ca } }),
+  })
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof TypeError) {
+    console.error(`gatehouse demo: ${error.message}`)
+  } else {
+    console.error('gatehouse demo: failed to start:', error)
+  }
+  process.exit(1)
+})
