@@ -25,7 +25,7 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
   // The routes work whether or not the app installed `auth.middleware()` in front of them.
   const identify = auth.middleware()
   routes.use(async function gatehouseEnsureIdentified(c, next) {
-    if (c.var.gatehouse === undefined) return identify(c, next)
+    if (c.get('gatehouse') === undefined) return identify(c, next)
     await next()
   })
 
@@ -74,7 +74,7 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
     }
     await throttle.recordSuccess(attempt)
     // A new session at every login; a session the browser still carried is ended (no fixation).
-    const previous = c.var.gatehouse?.session
+    const previous = c.get('gatehouse')?.session
     if (previous?.status === 'active') await sessions.revoke(previous.payload)
     auth.setSessionCookie(c, await sessions.issue(result.user))
     logger.info({ username: result.user.username, source: result.user.source }, 'login')
@@ -98,7 +98,7 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
     } catch (error) {
       return rejected(c, error, form)
     }
-    const state = c.var.gatehouse?.session
+    const state = c.get('gatehouse')?.session
     if (state?.status === 'active') {
       await sessions.revoke(state.payload)
       void runHook(auth, 'onLogout', { user: state.user, request: c.req.raw })
@@ -110,8 +110,8 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
 
   routes.get('/me', (c) => {
     noStore(c)
-    const user = c.var.user
-    if (!isAuthenticated(user)) return errorResponse(c, c.var.gatehouse?.unavailable ? 'ERR_AUTHENTICATOR_UNAVAILABLE' : 'ERR_UNAUTHENTICATED', { html: false })
+    const user = c.get('user')
+    if (!isAuthenticated(user)) return errorResponse(c, c.get('gatehouse')?.unavailable ? 'ERR_AUTHENTICATOR_UNAVAILABLE' : 'ERR_UNAUTHENTICATED', { html: false })
     return c.json({ user: describeUser(auth, user) })
   })
 

@@ -47,7 +47,8 @@ export function Protected(requirements: readonly string[] | ProtectedOptions = {
   const requireAll = options.requireAll ?? false
 
   return async function gatehouseProtected(c, next) {
-    const state = c.var.gatehouse
+    // c.get, not c.var: c.var copies every variable into a new object on each access.
+    const state = c.get('gatehouse')
     if (state === undefined) {
       STDERR_LOGGER.error({ path: c.req.path }, 'Protected: auth.middleware() is not installed in front of this route; denying')
       throw authException(c, 'ERR_MISCONFIGURED')
@@ -58,7 +59,7 @@ export function Protected(requirements: readonly string[] | ProtectedOptions = {
       throw authException(c, 'ERR_MISCONFIGURED')
     }
     c.header('Cache-Control', 'no-store')
-    const user = c.var.user
+    const user = c.get('user')
     if (!isAuthenticated(user)) {
       if (options.optional) return next()
       if (state.unavailable) throw authException(c, 'ERR_AUTHENTICATOR_UNAVAILABLE')
