@@ -280,3 +280,22 @@ describe('form login and CSRF', () => {
     expect((await app.request(`${ORIGIN}/admin`, { headers: { cookie: cookie! } })).status).toBe(401)
   })
 })
+
+describe('logging', () => {
+  it('never logs passwords or cookies', async () => {
+    const lines: string[] = []
+    const capture = (fields: Record<string, unknown>, message: string) => void lines.push(JSON.stringify({ ...fields, message }))
+    const logger = { debug: capture, info: capture, warn: capture, error: capture }
+    const { app, login } = await createTestApp({ logger })
+    await login('admin', 'wrong-secret-password')
+    const { cookie } = await login('admin', 'admin-password-1')
+    await app.request(`${ORIGIN}/admin`, { headers: { cookie: cookie! } })
+    await app.request(`${ORIGIN}/auth/logout`, { method: 'POST', headers: { cookie: cookie!, 'content-type': 'application/json', origin: ORIGIN } })
+    const log = lines.join('\n')
+    expect(lines.length).toBeGreaterThan(0)
+    expect(log).not.toContain('wrong-secret-password')
+    expect(log).not.toContain('admin-password-1')
+    expect(log).not.toContain(cookie!.split('=')[1]!.slice(0, 40))
+    expect(log).not.toContain('$test$')
+  })
+})
