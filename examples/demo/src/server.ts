@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { serve } from '@hono/node-server'
 import { LDAPAuthenticator } from '@gatehouse/authenticator-ldap'
-import type { Authenticator } from '@gatehouse/core'
+import type { Authenticator, Logger } from '@gatehouse/core'
 import { openSQLStore } from '@gatehouse/store-sql'
 import { pino } from 'pino'
 import { createDemoApp } from './app.js'
@@ -61,7 +61,7 @@ async function createFirstAdmin(sql: Awaited<ReturnType<typeof openSQLStore>>): 
   )
 }
 
-function ldapAuthenticator(ldap: LDAPConfig, logger: ReturnType<typeof pino>): LDAPAuthenticator {
+function ldapAuthenticator(ldap: LDAPConfig, logger: Logger): LDAPAuthenticator {
   return new LDAPAuthenticator({
     url: ldap.url.split(/[\s,]+/),
     searchBase: ldap.searchBase,

@@ -31,7 +31,7 @@ export class PasswordAuthenticator implements Authenticator {
     this.#hasher = options.hasher
   }
 
-  async authenticate({ credentials }: { credentials: Credentials }): Promise<AuthResult> {
+  async authenticate({ credentials }: { readonly credentials: Credentials; readonly request?: Request }): Promise<AuthResult> {
     const user = await this.#unavailableOnStoreError(() => this.#store.getUserByUsername({ username: credentials.username }))
     if (user === null || user.passwordHash === null) {
       // Unknown users pay for a verify as known ones do, so timing does not reveal who exists.
