@@ -1,0 +1,94 @@
+import { isAbsolute, resolve } from 'node:path'
+import type { Logger, StoredUser } from '@gatehouse/core'
+
+/**
+ * The account operations the CLI uses: the subset of `@gatehouse/store-sql`'s `accounts` it
+ * needs, declared here so that commands depend on a small contract. Every method normalizes the
+ * username and throws `UserNotFoundError`, `UserExistsError`, `WeakPasswordError` or
+ * `StoreUnavailableError` (all from `@gatehouse/core`) for the expected failures.
+ */
+export interface AccountAdmin {
+  add(args: {
+    readonly username: string
+    readonly password: string
+    readonly roles?: readonly string[]
+    readonly displayName?: string | null
+    readonly email?: string | null
+  }): Promise<StoredUser>
+  /** Ends the user's sessions. */
+  setPassword(args: { readonly username: string; readonly password: string }): Promise<StoredUser>
+  /** Ends the user's sessions. */
+  delete(args: { readonly username: string }): Promise<void>
+  setRoles(args: { readonly username: string; readonly roles: readonly string[] }): Promise<StoredUser>
+  addRoles(args: { readonly username: string; readonly roles: readonly string[] }): Promise<StoredUser>
+  removeRoles(args: { readonly username: string; readonly roles: readonly string[] }): Promise<StoredUser>
+  setDisabled(args: { readonly username: string; readonly disabled: boolean }): Promise<StoredUser>
+  get(args: { readonly username: string }): Promise<StoredUser | null>
+  count(): Promise<number>
+  /** Streams every user ordered by username, one page at a time. */
+  list(args?: { readonly pageSize?: number }): AsyncIterable<StoredUser>
+}
+
+/** Where the schema stands: migration names applied, still to apply, and applied but unknown to this code. */
+export interface SchemaStatus {
+  readonly applied: readonly string[]
+  readonly pending: readonly string[]
+  readonly unknown: readonly string[]
+}
+
+/** The subset of the SQL store the CLI needs. */
+export interface AdminStore {
+  readonly accounts: AccountAdmin
+  /** The URI with any password masked. */
+  readonly displayURI: string
+  readonly dialect: string
+  migrate(): Promise<unknown>
+  schemaStatus(): Promise<SchemaStatus>
+  close(): Promise<void>
+}
+
+/** Opens a store; `uri` is `undefined` when neither `--db` nor `AUTH_DB_URI` was given. */
+export type StoreOpener = (args: { readonly uri: string | undefined; readonly migrate: boolean; readonly logger: Logger }) => Promise<AdminStore>
+
+/**
+ * Opens `@gatehouse/store-sql`. Imported on first use, so `--help` and usage errors do not pay
+ * for loading the database drivers and argon2.
+ */
+export const openSQLAdminStore: StoreOpener = async ({ uri, migrate, logger }) => {
+  const { openSQLStore, DEFAULT_DB_URI } = await import('@gatehouse/store-sql')
+  return openSQLStore({ uri: uri ?? DEFAULT_DB_URI, migrate, logger })
+}
+
+/**
+ * The store's password policy: the problems with a new password (`[]` when acceptable). Lets the
+ * hidden prompt say what is wrong before asking for the password a second time.
+ */
+export type PasswordPolicyCheck = (args: { readonly password: string; readonly username: string }) => Promise<readonly string[]>
+
+/** `@gatehouse/store-sql`'s default policy, the one `openSQLStore` applies without options. */
+export const sqlPasswordPolicy: PasswordPolicyCheck = async ({ password, username }) => {
+  const { checkPasswordPolicy } = await import('@gatehouse/store-sql')
+  return checkPasswordPolicy(password, {}, { username })
+}
+
+const SCHEME = /^[a-z][a-z0-9+.-]*:/i
+
+/**
+ * Makes a relative SQLite path typed on the command line relative to `baseDir` (the directory
+ * the user typed it in). URIs of other schemes, absolute paths and `sqlite://…` forms are unchanged.
+ */
+export function resolveDbURI(uri: string, baseDir: string): string {
+  const prefix = /^(sqlite|file):/i.exec(uri)?.[0]
+  if (prefix !== undefined) {
+    const path = uri.slice(prefix.length)
+    if (path === '' || path.startsWith(':') || path.startsWith('//') || isAbsolute(path)) return uri
+    return `${prefix}${resolve(baseDir, path)}`
+  }
+  if (SCHEME.test(uri) || isAbsolute(uri)) return uri
+  return resolve(baseDir, uri)
+}
+
+/** The URI for messages: a password in it (user info or `password=` parameter) becomes `***`. */
+export function maskURI(uri: string): string {
+  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#@]*@/i, '$1:***@').replace(/([?&]password=)[^&#]*/gi, '$1***')
+}
