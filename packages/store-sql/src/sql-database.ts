@@ -1,0 +1,258 @@
+import { randomUUID } from 'node:crypto'
+import type { Logger, UserChange } from '@gatehouse/core'
+import { NOOP_LOGGER, StoreUnavailableError } from '@gatehouse/core'
+import type { Transaction } from 'kysely'
+import { Kysely, PostgresDialect, sql } from 'kysely'
+import pg from 'pg'
+import { ChangeFeed } from './change-feed.js'
+import type { DatabaseTarget } from './database-uri.js'
+import { parseDatabaseURI } from './database-uri.js'
+import type { SchemaStatus } from './migrations/migrations.js'
+import { assertSchemaNotNewer, migrateToLatest, readSchemaStatus } from './migrations/migrations.js'
+import { CHANGE_CHANNEL, PostgresChangeListener } from './postgres-change-listener.js'
+import type { GatehouseSchema } from './schema.js'
+import { SQLiteDialect } from './sqlite-dialect.js'
+import { toStoreError } from './store-errors.js'
+
+/** SQLite tuning. */
+export interface SQLiteOptions {
+  /**
+   * How long a write waits for another process's write lock before failing. SQLite waits
+   * synchronously, blocking the event loop meanwhile, so keep it short. @default 5000
+   */
+  readonly busyTimeoutMs?: number
+  /**
+   * How often to look for commits of other processes (`PRAGMA data_version`, a few µs). When one
+   * is seen, every cached session is dropped, so a CLI in another process ends sessions in the
+   * running app within about this long. @default 250
+   */
+  readonly pollIntervalMs?: number
+}
+
+/** PostgreSQL tuning. */
+export interface PostgresOptions {
+  /** Connections in the pool. @default 10 */
+  readonly poolSize?: number
+  /** How long to wait for a connection before answering "unavailable". @default 5000 */
+  readonly connectTimeoutMs?: number
+  /** Idle pool connections are closed after this long. @default 10000 */
+  readonly idleTimeoutMs?: number
+}
+
+/** Options of {@link SQLDatabase.open}. */
+export interface SQLDatabaseOptions {
+  /** @default DEFAULT_DB_URI (`./gatehouse.db`) */
+  readonly uri?: string | undefined
+  /** @default NOOP_LOGGER */
+  readonly logger?: Logger | undefined
+  readonly sqlite?: SQLiteOptions | undefined
+  readonly postgres?: PostgresOptions | undefined
+}
+
+interface Backend {
+  readonly kysely: Kysely<GatehouseSchema>
+  /** Sends changes to other processes from inside the writing transaction (delivered at commit). */
+  publish?(trx: Transaction<GatehouseSchema>, changes: readonly UserChange[]): Promise<void>
+  watch(feed: ChangeFeed): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * One database behind the store, the throttle and the revocation list: a Kysely instance for
+ * SQLite or PostgreSQL, the change feed, and the two ways in — {@link SQLDatabase.read} and
+ * {@link SQLDatabase.write} — which turn "database down" into `StoreUnavailableError`.
+ * Created by `openSQLStore`; exported for code that builds the parts itself.
+ */
+export class SQLDatabase {
+  readonly dialect: 'sqlite' | 'postgres'
+  /** The URI with any password masked. */
+  readonly displayURI: string
+  readonly kysely: Kysely<GatehouseSchema>
+  readonly #backend: Backend
+  readonly #feed: ChangeFeed
+  readonly #logger: Logger
+  #watching = false
+  #closed: Promise<void> | undefined
+
+  private constructor(target: DatabaseTarget, backend: Backend, logger: Logger, feed: ChangeFeed) {
+    this.dialect = target.dialect
+    this.displayURI = target.displayURI
+    this.kysely = backend.kysely
+    this.#backend = backend
+    this.#logger = logger
+    this.#feed = feed
+  }
+
+  /**
+   * Opens the database and checks that it answers. A bad URI throws `TypeError`; a database that
+   * cannot be opened or reached throws `StoreUnavailableError`; both name the URI without password.
+   */
+  static async open(options: SQLDatabaseOptions = {}): Promise<SQLDatabase> {
+    const target = parseDatabaseURI(options.uri ?? undefined)
+    const logger = options.logger ?? NOOP_LOGGER
+    const feed = new ChangeFeed(logger)
+    const backend = target.dialect === 'postgres' ? postgresBackend(target.connectionString, options.postgres ?? {}, logger) : sqliteBackend(target.path, options.sqlite ?? {}, feed, logger)
+    const database = new SQLDatabase(target, backend, logger, feed)
+    try {
+      await sql`select 1`.execute(backend.kysely)
+    } catch (error) {
+      await backend.close().catch(() => {})
+      const reason = (error as { code?: string }).code ?? (error instanceof Error ? error.message : String(error))
+      throw new StoreUnavailableError(`cannot open the user store at ${target.displayURI} (${reason})`, { cause: error })
+    }
+    return database
+  }
+
+  /** Runs reads; a database that cannot be reached becomes `StoreUnavailableError`. */
+  async read<T>(run: (db: Kysely<GatehouseSchema>) => Promise<T>): Promise<T> {
+    try {
+      return await run(this.kysely)
+    } catch (error) {
+      throw toStoreError(error, this.displayURI)
+    }
+  }
+
+  /**
+   * Runs `run` as one write transaction: all of it or nothing. Changes passed to `changed` are
+   * published to other processes inside the transaction (PostgreSQL NOTIFY, delivered at commit)
+   * and emitted to local subscribers right after the commit.
+   */
+  async write<T>(run: (trx: Transaction<GatehouseSchema>, changed: (change: UserChange) => void) => Promise<T>): Promise<T> {
+    const changes: UserChange[] = []
+    let result: T
+    try {
+      result = await this.kysely.transaction().execute(async (trx) => {
+        const value = await run(trx, (change) => changes.push(change))
+        if (changes.length > 0) await this.#backend.publish?.(trx, changes)
+        return value
+      })
+    } catch (error) {
+      throw toStoreError(error, this.displayURI)
+    }
+    for (const change of changes) this.#feed.emit(change)
+    return result
+  }
+
+  /** Reports changes made here (at once) and in other processes (see the dialect notes). */
+  subscribe(listener: (change: UserChange) => void): () => void {
+    return this.#feed.subscribe(listener)
+  }
+
+  /** Applies pending migrations (idempotent, safe across processes). Returns the names applied. */
+  async migrate(): Promise<string[]> {
+    try {
+      return await migrateToLatest(this.kysely, this.displayURI)
+    } catch (error) {
+      throw toStoreError(error, this.displayURI)
+    }
+  }
+
+  async schemaStatus(): Promise<SchemaStatus> {
+    return this.read((db) => readSchemaStatus(db))
+  }
+
+  /** Throws `ERR_MISCONFIGURED` when a newer version of the store migrated this database. */
+  async assertSchemaNotNewer(): Promise<void> {
+    assertSchemaNotNewer(await this.schemaStatus(), this.displayURI)
+  }
+
+  /** Starts following other processes' changes (LISTEN or data_version polling). Idempotent. */
+  async watch(): Promise<void> {
+    if (this.#watching || this.#closed) return
+    this.#watching = true
+    await this.#backend.watch(this.#feed)
+  }
+
+  /** Stops timers and listeners and closes every connection. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= this.#backend.close().catch((error: unknown) => {
+      this.#logger.warn({ err: String(error) }, 'error while closing the user store')
+    })
+    return this.#closed
+  }
+}
+
+function postgresBackend(connectionString: string, options: PostgresOptions, logger: Logger): Backend {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5000
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: connectTimeoutMs,
+    idleTimeoutMillis: options.idleTimeoutMs ?? 10_000,
+    application_name: 'gatehouse',
+    // int8 (times in ms, counts) as numbers; the pool's own parser, not pg's global one.
+    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? parseInt8 : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
+  })
+  // An idle connection that breaks (server restart) is dropped by the pool; without a listener the
+  // 'error' event would crash the process.
+  pool.on('error', (error) => logger.warn({ err: error.message }, 'idle PostgreSQL connection lost'))
+  const kysely = new Kysely<GatehouseSchema>({ dialect: new PostgresDialect({ pool }) })
+  const origin = randomUUID()
+  let listener: PostgresChangeListener | undefined
+  return {
+    kysely,
+    async publish(trx, changes) {
+      await sql`select pg_notify(${CHANGE_CHANNEL}, ${JSON.stringify({ origin, changes })})`.execute(trx)
+    },
+    async watch(feed) {
+      listener = new PostgresChangeListener({ connectionString, connectTimeoutMs, origin, feed, logger })
+      await listener.start()
+    },
+    async close() {
+      await listener?.close()
+      await kysely.destroy()
+    },
+  }
+}
+
+function parseInt8(value: string): number {
+  const n = Number(value)
+  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} exceeds JavaScript's safe integers`)
+  return n
+}
+
+function sqliteBackend(path: string, options: SQLiteOptions, feed: ChangeFeed, logger: Logger): Backend {
+  // `seen` is the data_version after our own last commit. A different value means another
+  // process (or another store on the same file) committed: drop every cached session.
+  let seen: number | undefined
+  const observe = (version: number) => {
+    if (seen !== undefined && version !== seen) feed.emit({ type: 'all' })
+    seen = version
+  }
+  const dialect: SQLiteDialect = new SQLiteDialect({
+    path,
+    busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+    // Inside our write lock nobody else can commit, so a change seen here is foreign, and the
+    // change seen right after our COMMIT is our own.
+    afterBegin: async () => observe(await dialect.driver.dataVersion()),
+    afterCommit: async () => {
+      seen = await dialect.driver.dataVersion()
+    },
+  })
+  const kysely = new Kysely<GatehouseSchema>({ dialect })
+  let timer: NodeJS.Timeout | undefined
+  return {
+    kysely,
+    async watch() {
+      observe(await dialect.driver.dataVersion())
+      const intervalMs = options.pollIntervalMs ?? 250
+      let polling = false
+      timer = setInterval(() => {
+        if (polling) return
+        polling = true
+        dialect.driver
+          .dataVersion()
+          .then(observe, (error: unknown) => logger.debug({ err: String(error) }, 'SQLite change poll failed'))
+          .finally(() => {
+            polling = false
+          })
+      }, intervalMs)
+      // The poll must never keep a CLI or a test process alive.
+      timer.unref()
+    },
+    async close() {
+      clearInterval(timer)
+      await kysely.destroy()
+    },
+  }
+}

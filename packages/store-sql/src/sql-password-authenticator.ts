@@ -1,0 +1,49 @@
+import type { AuthResult, Credentials, PasswordHasher, UserStore } from '@gatehouse/core'
+import { PasswordAuthenticator } from '@gatehouse/core'
+
+/** Options of {@link SQLPasswordAuthenticator}. */
+export interface SQLPasswordAuthenticatorOptions {
+  readonly store: UserStore
+  readonly hasher: PasswordHasher
+  /** Authenticator id, and `source` of the users it vouches for. @default 'sql' */
+  readonly id?: string
+  /**
+   * Passwords longer than this (UTF-8 bytes) are rejected without touching the store or argon2.
+   * No stored password can be that long, since the policy refuses them. @default 1024
+   */
+  readonly maxPasswordBytes?: number
+}
+
+/**
+ * Logs users of the SQL store in. It is core's {@link PasswordAuthenticator} — one verify for
+ * every attempt (a dummy one for unknown users), so unknown, disabled and wrong-password users
+ * get the same answer in the same time; rehash on login through the store's compare-and-swap;
+ * sessions resumed only while the store's session version matches — with the id `sql` and a
+ * hard password-size limit in front.
+ *
+ * @example
+ * ```ts
+ * const sql = await openSQLStore()
+ * const auth = createAuth({ roles, authenticators: [sql.authenticator], store: sql.store, throttle: sql.throttle, session })
+ * ```
+ */
+export class SQLPasswordAuthenticator extends PasswordAuthenticator {
+  readonly #maxPasswordBytes: number
+
+  constructor(options: SQLPasswordAuthenticatorOptions) {
+    super({ id: options.id ?? 'sql', store: options.store, hasher: options.hasher })
+    this.#maxPasswordBytes = options.maxPasswordBytes ?? 1024
+    if (!Number.isInteger(this.#maxPasswordBytes) || this.#maxPasswordBytes < 1) {
+      throw new TypeError('SQLPasswordAuthenticator: maxPasswordBytes must be a positive integer')
+    }
+  }
+
+  override async authenticate(args: { readonly credentials: Credentials; readonly request: Request }): Promise<AuthResult> {
+    const { password, username } = args.credentials
+    if (typeof password !== 'string' || typeof username !== 'string') return { outcome: 'rejected', reason: 'invalid-credentials' }
+    // Empty or oversized passwords can match no account: refuse before any work. The login
+    // route already answers 400/413 for them, so this adds no timing signal there.
+    if (password === '' || Buffer.byteLength(password) > this.#maxPasswordBytes) return { outcome: 'rejected', reason: 'invalid-credentials' }
+    return super.authenticate(args)
+  }
+}

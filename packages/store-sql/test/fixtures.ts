@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { AuthEnv, CreateAuthOptions } from '@gatehouse/core'
+import { NOOP_LOGGER, Protected, Role, createAuth } from '@gatehouse/core'
+import { Hono } from 'hono'
+import type { Argon2HasherOptions, SQLStore, SQLStoreOptions } from '../src/index.js'
+import { openSQLStore } from '../src/index.js'
+
+/** argon2id at a cost that keeps the suite fast; the default parameters are tested on their own. */
+export const LIGHT_HASHER: Argon2HasherOptions = Object.freeze({ memoryCost: 1024, timeCost: 1, parallelism: 1, allowWeakParameters: true })
+
+export const SECRET = 'a-test-secret-that-is-long-enough-0123456789'
+export const ORIGIN = 'http://app.test'
+
+const directories: string[] = []
+
+/** A fresh directory for SQLite files; removed by {@link removeTempDirectories}. */
+export function tempDirectory(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sql-'))
+  directories.push(dir)
+  return dir
+}
+
+/** `sqlite:` URI of a new file in a fresh directory. */
+export function tempSQLiteURI(name = 'gatehouse.db'): string {
+  return `sqlite:${join(tempDirectory(), name)}`
+}
+
+export function removeTempDirectories(): void {
+  for (const dir of directories.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
+
+/** openSQLStore with the light hasher. */
+export function openTestStore(uri: string, options: Partial<SQLStoreOptions> = {}): Promise<SQLStore> {
+  return openSQLStore({ uri, hasher: LIGHT_HASHER, ...options })
+}
+
+/** A real Hono app wired with Gatehouse over an SQL store, as a user's app would be. */
+export function createSQLApp(sql: SQLStore, overrides: Partial<CreateAuthOptions> = {}) {
+  const roles = [new Role({ name: 'Administrator' }), new Role({ name: 'User' })]
+  const auth = createAuth({
+    roles,
+    authenticators: [sql.authenticator],
+    session: { secret: SECRET, secure: false },
+    store: sql.store,
+    throttle: sql.throttle,
+    logger: NOOP_LOGGER,
+    ...overrides,
+  })
+  const app = new Hono<AuthEnv>()
+  app.use(auth.middleware())
+  app.route('/auth', auth.routes())
+  app.get('/any', Protected(), (c) => c.text(`any ${c.var.user.username}`))
+  app.get('/admin', Protected(['Administrator']), (c) => c.text('admin area'))
+
+  /** JSON login; returns the response and the session cookie pair (`name=value`). */
+  async function login(username: string, password: string, headers: Record<string, string> = {}) {
+    const res = await app.request(`${ORIGIN}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: ORIGIN, ...headers },
+      body: JSON.stringify({ username, password }),
+    })
+    return { res, cookie: sessionCookieOf(res) }
+  }
+  /** GET with a cookie. */
+  function get(path: string, cookie?: string) {
+    return app.request(`${ORIGIN}${path}`, cookie === undefined ? {} : { headers: { cookie } })
+  }
+  return { app, auth, login, get }
+}
+
+/** `name=value` of the session cookie a response sets, or undefined. */
+export function sessionCookieOf(res: Response): string | undefined {
+  const header = res.headers.getSetCookie().find((c) => c.startsWith('gatehouse='))
+  return header?.split(';')[0]
+}
+
+/** Polls `probe` until it returns true or `timeoutMs` passes; resolves to the elapsed ms (or rejects). */
+export async function within(timeoutMs: number, probe: () => Promise<boolean>, intervalMs = 20): Promise<number> {
+  const start = performance.now()
+  for (;;) {
+    if (await probe()) return performance.now() - start
+    if (performance.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+}
