@@ -19,7 +19,7 @@ describe('help', () => {
     for (const command of COMMANDS) expect(out).toContain(`  ${command}`)
     expect(out).toContain('AUTH_DB_URI')
     expect(out).toContain('AUTH_CONFIG')
-    expect(out).toMatch(/0 +done +1 +failed .* 2 +usage/)
+    expect(out).toMatch(/0 +done\n +1 +failed: .*\n +2 +usage/)
   })
 
   it.each(COMMANDS)('explains %s with an example and shows the global options', async (command) => {
