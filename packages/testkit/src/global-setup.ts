@@ -7,6 +7,7 @@ import type { TestProject } from 'vitest/node'
  */
 const servers: Array<() => Promise<{ provide: Record<string, unknown>; stop(): Promise<void> }>> = [
   async () => { const { startPostgres } = await import('./servers/postgres.js'); const pg = await startPostgres(); return { provide: { postgresUrl: pg.url }, stop: pg.stop } },
+  () => import('./servers/slapd.js').then((slapd) => slapd.start()),
 ]
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
