@@ -20,7 +20,8 @@ export interface Argon2HasherOptions {
   /** Longer passwords are refused before any hashing (argon2 denial of service). @default 1024 (UTF-8 bytes) */
   readonly maxPasswordBytes?: number
   /**
-   * Accept parameters weaker than OWASP's minimum (less memory × passes than m=19456 KiB, t=2).
+   * Accept parameters weaker than every argon2id configuration OWASP lists as its minimum
+   * (m=47104 t=1, m=19456 t=2, m=12288 t=3, m=9216 t=4, m=7168 t=5).
    * Only for tests, where argon2's cost would only slow the suite. @default false
    */
   readonly allowWeakParameters?: boolean
@@ -28,6 +29,9 @@ export interface Argon2HasherOptions {
 
 /** OWASP Password Storage Cheat Sheet, argon2id: m=19456 KiB, t=2, p=1. */
 export const ARGON2_DEFAULTS = Object.freeze({ memoryCost: 19_456, timeCost: 2, parallelism: 1 })
+
+// OWASP Password Storage Cheat Sheet: equally strong argon2id (memory KiB, passes) pairs, p=1.
+const OWASP_MINIMUMS: ReadonlyArray<readonly [number, number]> = [[47_104, 1], [19_456, 2], [12_288, 3], [9_216, 4], [7_168, 5]]
 
 // Limits on what a stored hash may ask of us: a corrupt or planted hash with absurd parameters
 // must not make one verify allocate gigabytes or spin for minutes.
@@ -70,9 +74,8 @@ export class Argon2Hasher implements PasswordHasher {
     if (memoryCost > MAX_STORED_MEMORY_KIB || timeCost > MAX_STORED_TIME_COST || parallelism > MAX_STORED_PARALLELISM) {
       throw new TypeError('Argon2Hasher: parameters too large (memoryCost ≤ 1 GiB, timeCost ≤ 64, parallelism ≤ 64)')
     }
-    // OWASP lists equivalent trade-offs (m=12288 t=3, m=9216 t=4, m=7168 t=5): the work m·t must
-    // reach 19456·2, with at least 7 MiB of memory.
-    const weak = memoryCost * timeCost < ARGON2_DEFAULTS.memoryCost * ARGON2_DEFAULTS.timeCost || memoryCost < 7168
+    // Strong enough = at least one of OWASP's equivalent argon2id configurations in both memory and passes.
+    const weak = !OWASP_MINIMUMS.some(([m, t]) => memoryCost >= m && timeCost >= t)
     if (weak && options.allowWeakParameters !== true) {
       throw new TypeError('Argon2Hasher: parameters below OWASP\'s argon2id minimum (m=19456 KiB, t=2, p=1); allowWeakParameters is for tests only')
     }
@@ -102,7 +105,7 @@ export class Argon2Hasher implements PasswordHasher {
   }
 
   needsRehash(hash: string): boolean {
-    if (typeof hash !== 'string' || !hash.startsWith('$argon2id$')) return true
+    if (typeof hash !== 'string' || !hash.startsWith('$argon2id$') || !plausibleHash(hash)) return true
     try {
       return argon2.needsRehash(hash, { ...this.parameters, version: 0x13 })
     } catch {

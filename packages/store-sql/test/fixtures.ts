@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AuthEnv, CreateAuthOptions } from '@gatehouse/core'
 import { NOOP_LOGGER, Protected, Role, createAuth } from '@gatehouse/core'
 import { Hono } from 'hono'
-import type { Argon2HasherOptions, SQLStore, SQLStoreOptions } from '../src/index.js'
+import type { Argon2HasherOptions, SQLDatabase, SQLStore, SQLStoreOptions } from '../src/index.js'
 import { openSQLStore } from '../src/index.js'
 
 /** argon2id at a cost that keeps the suite fast; the default parameters are tested on their own. */
@@ -84,4 +85,11 @@ export async function within(timeoutMs: number, probe: () => Promise<boolean>, i
     if (performance.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
+}
+
+/** The stored failure count of a login-throttle key (`u:<name>` / `a:<address>`), read from the table. */
+export async function failuresOf(database: SQLDatabase, key: string): Promise<number> {
+  const digest = createHash('sha256').update(key).digest('hex')
+  const row = await database.kysely.selectFrom('gatehouse_login_throttle').select('failures').where('key', '=', digest).executeTakeFirst()
+  return row === undefined ? 0 : Number(row.failures)
 }
