@@ -5,7 +5,7 @@ import type { CLIIO } from './io.js'
 import { writeOut } from './io.js'
 import type { RoleCatalog } from './roles.js'
 import { loadRoleCatalog } from './roles.js'
-import type { AdminStore, PasswordPolicyCheck, StoreOpener } from './store.js'
+import type { AdminStore, StoreOpener } from './store.js'
 import { maskURI, resolveDbURI } from './store.js'
 
 /** Options every command accepts (commander's global options). */
@@ -31,8 +31,6 @@ export interface CommandContext {
   readonly dbLabel: string
   /** The roles of `--config` / `AUTH_CONFIG`, or `null` when neither is set. */
   roleCatalog(): Promise<RoleCatalog | null>
-  /** The store's password policy: what is wrong with a new password, `[]` if nothing. */
-  passwordProblems(args: { readonly password: string; readonly username: string }): Promise<readonly string[]>
   /** A line on stdout (human output). */
   print(text: string): Promise<void>
   /** The one JSON document of `--json`. */
@@ -52,8 +50,7 @@ export function invocationDir(io: Pick<CLIIO, 'env' | 'cwd'>): string {
   return script === 'auth-user-admin' && initCwd !== undefined && initCwd !== '' ? initCwd : io.cwd
 }
 
-export function createContext(io: CLIIO, options: GlobalOptions, dependencies: { openStore: StoreOpener; passwordPolicy: PasswordPolicyCheck }): CommandContext {
-  const { openStore, passwordPolicy } = dependencies
+export function createContext(io: CLIIO, options: GlobalOptions, openStore: StoreOpener): CommandContext {
   const json = options.json === true
   const verbose = options.verbose === true
   const baseDir = invocationDir(io)
@@ -79,8 +76,10 @@ export function createContext(io: CLIIO, options: GlobalOptions, dependencies: {
       try {
         return await openStore({ uri, migrate: openOptions?.migrate ?? true, logger })
       } catch (error) {
-        if (error instanceof TypeError) throw new UsageError(`invalid database URI ${dbLabel}: ${error.message}`, { cause: error })
+        if (error instanceof TypeError) throw new UsageError(error.message, { cause: error })
         if (hasCode(error, 'ERR_STORE_UNAVAILABLE')) throw new CLIError(`cannot reach the database ${dbLabel}: ${reasonOf(error)}`, { cause: error })
+        // A schema migrated by a newer Gatehouse: the store refuses to run against it.
+        if (hasCode(error, 'ERR_MISCONFIGURED')) throw new CLIError(error.message, { cause: error })
         throw error
       }
     },
@@ -88,7 +87,6 @@ export function createContext(io: CLIIO, options: GlobalOptions, dependencies: {
       catalog ??= configModule === undefined ? Promise.resolve(null) : loadRoleCatalog({ module: configModule, baseDir: configBase })
       return catalog
     },
-    passwordProblems: passwordPolicy,
     print: (text) => writeOut(io.stdout, text.endsWith('\n') ? text : `${text}\n`),
     printJSON: (value) => writeOut(io.stdout, `${JSON.stringify(value, null, 2)}\n`),
     warn,

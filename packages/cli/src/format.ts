@@ -37,6 +37,9 @@ export function userView(user: StoredUser, permissions?: Iterable<string>): User
   }
 }
 
+/** `1 migration`, `2 migrations`. */
+export const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`
+
 /** `2025-11-26 06:23:45` (UTC): sortable, and short enough for a table. */
 export function formatDate(date: Date | null, absent = 'never'): string {
   if (date === null) return absent

@@ -15,15 +15,13 @@ import { CLIError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors
 import { escapeMessage } from './escape.js'
 import type { CLIIO } from './io.js'
 import { parseRoleList } from './roles.js'
-import type { PasswordPolicyCheck, StoreOpener } from './store.js'
-import { openSQLAdminStore, sqlPasswordPolicy } from './store.js'
+import type { StoreOpener } from './store.js'
+import { openSQLAdminStore } from './store.js'
 
 /** Replaceable parts of the program (tests open their own store). */
 export interface ProgramDependencies {
   /** @default opens `@gatehouse/store-sql` */
   readonly openStore?: StoreOpener
-  /** @default `@gatehouse/store-sql`'s default password policy */
-  readonly passwordPolicy?: PasswordPolicyCheck
 }
 
 const BIN = 'auth-user-admin'
@@ -36,12 +34,12 @@ const examples = (...lines: string[]): string => `\nExamples:\n${lines.map((line
  * version, usage errors) are turned into thrown `CommanderError`s by `exitOverride()`.
  */
 export function createProgram(io: CLIIO, dependencies?: ProgramDependencies): { program: Command; result: { exitCode: number } } {
-  const services = { openStore: dependencies?.openStore ?? openSQLAdminStore, passwordPolicy: dependencies?.passwordPolicy ?? sqlPasswordPolicy }
+  const openStore = dependencies?.openStore ?? openSQLAdminStore
   const result = { exitCode: EXIT_OK }
   const run =
     <A extends unknown[]>(command: (ctx: CommandContext, ...args: A) => Promise<number>) =>
     (cmd: Command, ...args: A): Promise<void> =>
-      command(createContext(io, cmd.optsWithGlobals<GlobalOptions>(), services), ...args).then((code) => {
+      command(createContext(io, cmd.optsWithGlobals<GlobalOptions>(), openStore), ...args).then((code) => {
         result.exitCode = code
       })
 
@@ -249,6 +247,8 @@ export function reportError(io: CLIIO, error: unknown, verbose: boolean): number
     const problems = (error as { problems?: unknown }).problems
     message = `the password was rejected: ${Array.isArray(problems) && problems.length > 0 ? problems.map(String).map(escapeMessage).join('; ') : reasonOf(error)}`
   } else if (hasCode(error, 'ERR_USER_EXISTS') || hasCode(error, 'ERR_USER_NOT_FOUND')) {
+    message = escapeMessage(error.message)
+  } else if (hasCode(error, 'ERR_MISCONFIGURED')) {
     message = escapeMessage(error.message)
   } else if (hasCode(error, 'ERR_STORE_UNAVAILABLE')) {
     message = `the database is unavailable: ${reasonOf(error)}`

@@ -12,8 +12,8 @@ export interface AccountAdmin {
     readonly username: string
     readonly password: string
     readonly roles?: readonly string[]
-    readonly displayName?: string | null
-    readonly email?: string | null
+    readonly displayName?: string
+    readonly email?: string
   }): Promise<StoredUser>
   /** Ends the user's sessions. */
   setPassword(args: { readonly username: string; readonly password: string }): Promise<StoredUser>
@@ -25,6 +25,8 @@ export interface AccountAdmin {
   setDisabled(args: { readonly username: string; readonly disabled: boolean }): Promise<StoredUser>
   get(args: { readonly username: string }): Promise<StoredUser | null>
   count(): Promise<number>
+  /** The problems the store's password policy finds with a new password; `[]` when acceptable. */
+  checkPassword(password: string, username?: string): string[]
   /** Streams every user ordered by username, one page at a time. */
   list(args?: { readonly pageSize?: number }): AsyncIterable<StoredUser>
 }
@@ -57,18 +59,6 @@ export type StoreOpener = (args: { readonly uri: string | undefined; readonly mi
 export const openSQLAdminStore: StoreOpener = async ({ uri, migrate, logger }) => {
   const { openSQLStore, DEFAULT_DB_URI } = await import('@gatehouse/store-sql')
   return openSQLStore({ uri: uri ?? DEFAULT_DB_URI, migrate, logger })
-}
-
-/**
- * The store's password policy: the problems with a new password (`[]` when acceptable). Lets the
- * hidden prompt say what is wrong before asking for the password a second time.
- */
-export type PasswordPolicyCheck = (args: { readonly password: string; readonly username: string }) => Promise<readonly string[]>
-
-/** `@gatehouse/store-sql`'s default policy, the one `openSQLStore` applies without options. */
-export const sqlPasswordPolicy: PasswordPolicyCheck = async ({ password, username }) => {
-  const { checkPasswordPolicy } = await import('@gatehouse/store-sql')
-  return checkPasswordPolicy(password, {}, { username })
 }
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:/i

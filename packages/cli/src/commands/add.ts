@@ -24,13 +24,13 @@ export async function addUser(ctx: CommandContext, args: AddUserArgs): Promise<n
   await checkRoles(ctx, args.roles)
   return withStore(ctx, async (store) => {
     if ((await store.accounts.get({ username: args.username })) !== null) throw new CLIError(`${quoteUser(args.username)} already exists`)
-    const password = await readNewPassword(ctx, args)
+    const password = await readNewPassword(ctx, args, store)
     const user = await store.accounts.add({
       username: args.username,
       password,
       roles: args.roles,
-      displayName: args.displayName ?? null,
-      email: args.email ?? null,
+      displayName: args.displayName,
+      email: args.email,
     })
     if (ctx.json) {
       await ctx.printJSON(userView(user))

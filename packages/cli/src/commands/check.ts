@@ -1,6 +1,7 @@
 import type { CommandContext } from '../context.js'
-import { reasonOf } from '../context.js'
+import { hasCode, reasonOf } from '../context.js'
 import { CLIError, EXIT_FAILED, EXIT_OK } from '../errors.js'
+import { plural } from '../format.js'
 import type { AdminStore, SchemaStatus } from '../store.js'
 
 /** What `check --json` prints. */
@@ -25,7 +26,8 @@ export async function checkDatabase(ctx: CommandContext): Promise<number> {
     store = await ctx.openStore({ migrate: false })
   } catch (error) {
     if (!(error instanceof CLIError) || error.exitCode !== EXIT_FAILED || !ctx.json) throw error
-    const report: CheckReport = { database: ctx.dbLabel, dialect: null, reachable: false, schema: null, users: null, error: error.message }
+    const reachable = !hasCode(error.cause, 'ERR_STORE_UNAVAILABLE')
+    const report: CheckReport = { database: ctx.dbLabel, dialect: null, reachable, schema: null, users: null, error: error.message }
     await ctx.printJSON(report)
     throw error
   }
@@ -48,7 +50,7 @@ export async function checkDatabase(ctx: CommandContext): Promise<number> {
     }
     let problem: string | null = null
     if (status.pending.length > 0) {
-      problem = `the schema is behind: ${status.pending.length} pending migration${status.pending.length === 1 ? '' : 's'} (${status.pending.join(', ')}); run "auth-user-admin migrate"`
+      problem = `the schema is behind: ${plural(status.pending.length, 'pending migration')} (${status.pending.join(', ')}); run "auth-user-admin migrate"`
     } else if (status.unknown.length > 0) {
       problem = `the database has migrations this version of Gatehouse does not know (${status.unknown.join(', ')}): it was upgraded by a newer version`
     }
@@ -59,7 +61,7 @@ export async function checkDatabase(ctx: CommandContext): Promise<number> {
         [
           `database:   ${store.displayURI} (${store.dialect})`,
           'connection: ok',
-          `schema:     ${current ? 'current' : status.pending.length > 0 ? 'behind' : 'newer than this version'} (${status.applied.length} migrations applied${status.pending.length > 0 ? `, ${status.pending.length} pending` : ''})`,
+          `schema:     ${current ? 'current' : status.pending.length > 0 ? 'behind' : 'newer than this version'} (${plural(status.applied.length, 'migration')} applied${status.pending.length > 0 ? `, ${status.pending.length} pending` : ''})`,
           ...(users === null ? [] : [`users:      ${users}`]),
         ].join('\n'),
       )

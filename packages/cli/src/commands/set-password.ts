@@ -14,7 +14,7 @@ export async function setPassword(ctx: CommandContext, args: PasswordSource & { 
   return withStore(ctx, async (store) => {
     const existing = await store.accounts.get({ username: args.username })
     if (existing === null) throw notFound(args.username)
-    const password = await readNewPassword(ctx, args)
+    const password = await readNewPassword(ctx, args, store)
     const user = await store.accounts.setPassword({ username: existing.username, password })
     if (ctx.json) await ctx.printJSON(userView(user))
     else await ctx.print(`changed the password of ${quoteUser(user.username)}; their sessions are ended`)

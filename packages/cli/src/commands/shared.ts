@@ -70,7 +70,7 @@ export function checkPasswordSource(ctx: CommandContext, source: PasswordSource)
  * The new password: the argument, the first line of stdin (`--password-stdin`), or a hidden
  * prompt on the terminal, asked twice. A password is never taken from a flag's value.
  */
-export async function readNewPassword(ctx: CommandContext, source: PasswordSource & { readonly username: string }): Promise<string> {
+export async function readNewPassword(ctx: CommandContext, source: PasswordSource & { readonly username: string }, store: AdminStore): Promise<string> {
   if (source.argument !== undefined) return source.argument
   if (source.fromStdin === true) {
     const line = await readFirstLine(ctx.io.stdin)
@@ -79,7 +79,7 @@ export async function readNewPassword(ctx: CommandContext, source: PasswordSourc
   }
   const first = await ctx.io.prompt('New password: ')
   // Say what is wrong with the password before asking for it a second time.
-  const problems = await ctx.passwordProblems({ password: first, username: source.username })
+  const problems = store.accounts.checkPassword(first, source.username)
   if (problems.length > 0) throw new CLIError(`the password was rejected: ${problems.map(escapeMessage).join('; ')}`)
   const second = await ctx.io.prompt('Repeat password: ')
   if (first !== second) throw new CLIError('the passwords do not match')
