@@ -79,6 +79,15 @@ describe('resuming sessions of LDAP users', () => {
     expect((await authenticator.resume({ principal }))!.roles).toEqual(['Administrator'])
   })
 
+  it('re-reads entries whose DNs carry escaped characters, by their canonical id', async () => {
+    const authenticator = make({ revalidateAfterSeconds: 0 })
+    for (const fixture of [ldap.users.comma!, ldap.users.quote!, ldap.users.plus!, ldap.users.backslash!, ldap.users.unicode!]) {
+      const user = await loggedIn(authenticator, fixture.uid, fixture.password)
+      const resumed = await authenticator.resume({ principal: principalOf(user, Date.now() - MINUTE) })
+      expect(resumed, fixture.dn).toMatchObject({ id: user.id, username: fixture.uid, roles: user.roles })
+    }
+  })
+
   it('refuses principals of another source', async () => {
     const authenticator = make({ revalidateAfterSeconds: 0 })
     const user = await loggedIn(authenticator, 'alice', ldap.users.alice!.password)
