@@ -138,28 +138,30 @@ export async function startSlapd(options: StartSlapdOptions = {}): Promise<Slapd
       users: FIXTURE_USERS,
       groups: { admins: `cn=admins,${GROUPS_DN}`, staff: `cn=staff,${GROUPS_DN}` },
     }
-    let child: ChildProcess | undefined = await launch(dir, info)
-    const killOnExit = () => child?.kill('SIGKILL')
-    process.once('exit', killOnExit)
-    await ldapadd(info, fixturesLDIF(info, options.fixtures ?? true))
+    let running: RunningSlapd | undefined = await launch(dir, info)
+    try {
+      await ldapadd(info, fixturesLDIF(info, options.fixtures ?? true))
+    } catch (error) {
+      await running.stop()
+      throw error
+    }
     const halt = async () => {
-      const running = child
-      child = undefined
-      if (running !== undefined) await terminate(running)
+      const stopping = running
+      running = undefined
+      await stopping?.stop()
     }
     return {
       ...info,
       info,
       get pid() {
-        return child?.pid
+        return running?.pid
       },
       halt,
       async restart() {
-        if (child === undefined) child = await launch(dir, info)
+        running ??= await launch(dir, info)
       },
       async stop() {
         await halt()
-        process.removeListener('exit', killOnExit)
         await rm(dir, { recursive: true, force: true })
       },
     }
@@ -269,22 +271,52 @@ access to * by users read by * none
 `
 }
 
+/**
+ * slapd runs under a small sh guard that reads a pipe from this process: when the test process
+ * ends in any way (even SIGKILL, when no teardown runs), the pipe closes and the guard stops
+ * slapd, so an aborted test run leaves no directory server behind. The guard prints slapd's PID.
+ */
+const GUARD = [
+  'exec 3<&0',
+  '"$0" "$@" & pid=$!',
+  'echo $pid',
+  '{ cat >/dev/null; kill $pid 2>/dev/null; } <&3 & watcher=$!',
+  'wait $pid; status=$?',
+  'kill $watcher 2>/dev/null',
+  'exit $status',
+].join('\n')
+
+/** A slapd process started by {@link launch}. */
+interface RunningSlapd {
+  readonly pid: number
+  stop(): Promise<void>
+}
+
 /** Starts slapd in the foreground (daemon mode logs only to syslog) and waits for both ports. */
-async function launch(dir: string, info: LDAPServerInfo): Promise<ChildProcess> {
-  const child = spawn(SLAPD, ['-d', 'none', '-f', join(dir, 'slapd.conf'), '-h', `${info.url}/ ${info.ldapsUrl}/`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+async function launch(dir: string, info: LDAPServerInfo): Promise<RunningSlapd> {
+  const args = ['-d', 'none', '-f', join(dir, 'slapd.conf'), '-h', `${info.url}/ ${info.ldapsUrl}/`]
+  const guard = spawn('sh', ['-c', GUARD, SLAPD, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+  guard.stdin!.on('error', () => {})
   let stderr = ''
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+  guard.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000)
   })
   const exited = new Promise<never>((_, reject) => {
-    child.once('exit', (code, signal) => reject(new Error(`slapd exited at startup (${signal ?? code}):\n${stderr}`)))
-    child.once('error', reject)
+    guard.once('exit', (code, signal) => reject(new Error(`slapd exited at startup (${signal ?? code}):\n${stderr}`)))
+    guard.once('error', reject)
   })
   exited.catch(() => {})
+  const firstLine = new Promise<string>((resolve) => {
+    let out = ''
+    guard.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk
+      if (out.includes('\n')) resolve(out.split('\n')[0]!)
+    })
+  })
   const deadline = Date.now() + 10_000
+  let pid = 0
   try {
+    pid = Number(await Promise.race([firstLine, exited]))
     for (const port of [info.port, info.tlsPort]) {
       while (!(await canConnect(port))) {
         await Promise.race([exited, sleep(25)])
@@ -292,21 +324,31 @@ async function launch(dir: string, info: LDAPServerInfo): Promise<ChildProcess> 
       }
     }
   } catch (error) {
-    child.kill('SIGKILL')
+    await terminate(guard, pid)
     throw error
   }
-  return child
+  return { pid, stop: () => terminate(guard, pid) }
 }
 
-function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+/** Closes the guard's pipe (it stops slapd and waits for it); kills both if that takes over 5 s. */
+function terminate(guard: ChildProcess, pid: number): Promise<void> {
+  if (guard.exitCode !== null || guard.signalCode !== null) return Promise.resolve()
   return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 5000)
-    child.once('exit', () => {
+    const force = setTimeout(() => {
+      if (pid > 0) {
+        try {
+          process.kill(pid, 'SIGKILL')
+        } catch {
+          // already gone
+        }
+      }
+      guard.kill('SIGKILL')
+    }, 5000)
+    guard.once('exit', () => {
       clearTimeout(force)
       resolve()
     })
-    child.kill('SIGTERM')
+    guard.stdin!.end()
   })
 }
 
