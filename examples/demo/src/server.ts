@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env)
   const sql = await openSQLStore({ uri: config.dbURI, logger })
   const authenticators: Authenticator[] = config.ldap ? [ldapAuthenticator(config.ldap, logger)] : []
-  const { app } = createDemoApp({ sql, authenticators, secret: config.secret ?? demoSecret(), secureCookies: config.secureCookies, logger })
+  const { app, auth } = createDemoApp({ sql, authenticators, secret: config.secret ?? demoSecret(), secureCookies: config.secureCookies, logger })
   await createFirstAdmin(sql)
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: process.env.HOST ?? '127.0.0.1' }, (info) => {
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   })
   const stop = () => {
     server.close()
-    void sql.close()
+    void auth.close().then(() => sql.close())
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
@@ -62,15 +62,18 @@ async function createFirstAdmin(sql: Awaited<ReturnType<typeof openSQLStore>>): 
 }
 
 function ldapAuthenticator(ldap: LDAPConfig, logger: Logger): LDAPAuthenticator {
+  const urls = ldap.url.split(/[\s,]+/)
   return new LDAPAuthenticator({
-    url: ldap.url.split(/[\s,]+/),
+    url: urls,
     searchBase: ldap.searchBase,
     searchFilter: ldap.searchFilter,
     groupRoles: ldap.groupRoles,
+    groups: ldap.groupBase !== undefined ? { strategy: 'search', base: ldap.groupBase } : { strategy: 'memberOf' },
     logger,
-    ...(ldap.bindDN !== undefined && { bindDN: ldap.bindDN, bindPassword: ldap.bindPassword }),
-    ...(ldap.groupBase !== undefined ? { groups: { strategy: 'search' as const, base: ldap.groupBase } } : { groups: { strategy: 'memberOf' as const } }),
-    ...(ldap.ca !== undefined && { tls: { ca: ldap.ca } }),
+    // With a service account, sessions re-read the account every 5 minutes (deleted → refused).
+    ...(ldap.bindDN !== undefined && { bindDN: ldap.bindDN, bindPassword: ldap.bindPassword, revalidateAfterSeconds: 300 }),
+    // A CA file means TLS: ldaps:// as given, ldap:// upgraded with StartTLS (never plaintext).
+    ...(ldap.ca !== undefined && { tls: { ca: ldap.ca, startTLS: urls.every((url) => url.startsWith('ldap://')) } }),
   })
 }
 

@@ -67,4 +67,6 @@ export interface Authenticator {
    * trusts the user recorded at login until the cookie expires or is revoked.
    */
   resume?(args: { readonly principal: SessionPrincipal }): Promise<User | null>
+  /** Releases connections and timers; `auth.close()` calls it. */
+  close?(): Promise<void>
 }

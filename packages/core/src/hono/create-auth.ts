@@ -102,8 +102,8 @@ export interface Auth {
   csrfToken(c: Context): string
   /** Sets a session cookie on the response. */
   setSessionCookie(c: Context, cookie: SessionCookie): void
-  /** Stops listening to the store. */
-  close(): void
+  /** Stops listening to the store and closes every authenticator that has a `close`. */
+  close(): Promise<void>
 }
 
 /** Options after defaults. */
@@ -177,8 +177,9 @@ export function createAuth(options: CreateAuthOptions): Auth {
         maxAge: cookie.maxAgeSeconds,
       })
     },
-    close() {
+    async close() {
       for (const stop of unsubscribe) stop?.()
+      await Promise.allSettled(authenticators.list().map((authenticator) => authenticator.close?.()))
     },
   }
   return auth

@@ -73,6 +73,11 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
       return fail('ERR_INVALID_CREDENTIALS')
     }
     await throttle.recordSuccess(attempt)
+    const unknownRoles = result.user.roles.filter((role) => !auth.roles.has(role))
+    if (unknownRoles.length > 0) {
+      // Grants nothing, but usually a typo in a group → role mapping that someone should see.
+      logger.warn({ source: result.user.source, roles: unknownRoles }, 'user holds roles the role registry does not know')
+    }
     // A new session at every login; a session the browser still carried is ended (no fixation).
     const previous = c.get('gatehouse')?.session
     if (previous?.status === 'active') await sessions.revoke(previous.payload)

@@ -153,3 +153,30 @@ describe('createAuth', () => {
     expect((await app.request(`${ORIGIN}/who`, { headers: { 'x-api-key': 'nope' } })).status).toBe(401)
   })
 })
+
+describe('createAuth lifecycle', () => {
+  it('close() closes every authenticator that can be closed', async () => {
+    const { createAuth } = await import('./create-auth.js')
+    let closed = 0
+    const auth = createAuth({
+      roles: [],
+      authenticators: [
+        { id: 'a', identify: async () => ({ outcome: 'skipped' as const }), close: async () => void closed++ },
+        { id: 'b', identify: async () => ({ outcome: 'skipped' as const }) },
+      ],
+      session: { secret: 's'.repeat(32) },
+    })
+    await auth.close()
+    expect(closed).toBe(1)
+  })
+
+  it('warns when a user logs in with roles the registry does not know', async () => {
+    const warnings: unknown[] = []
+    const logger = { debug() {}, info() {}, error() {}, warn: (fields: Record<string, unknown>) => void warnings.push(fields) }
+    const { store, login } = await createTestApp({ logger })
+    const admin = (await store.getUserByUsername({ username: 'admin' }))!
+    await store.setRoles({ id: admin.id, roles: ['Administrator', 'Admins-typo'] })
+    expect((await login('admin', 'admin-password-1')).res.status).toBe(200)
+    expect(warnings).toEqual([expect.objectContaining({ roles: ['Admins-typo'] })])
+  })
+})
