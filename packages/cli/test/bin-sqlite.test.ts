@@ -1,0 +1,60 @@
+// The real binary, spawned as `pnpm auth-user-admin` runs it, against SQLite files.
+import { spawn } from 'node:child_process'
+import { afterAll, describe, expect, it } from 'vitest'
+import { binaryScenario } from './binary-scenario.js'
+import { ROOT, removeTempDirectories, tempDatabase } from './helpers.js'
+import { cleanEnv, errorLines, spawnCLI } from './spawn-cli.js'
+
+afterAll(removeTempDirectories)
+
+describe('auth-user-admin on SQLite', () => {
+  binaryScenario(async () => `sqlite:${tempDatabase()}`)
+
+  it('reads AUTH_DB_URI, and --db overrides it', async () => {
+    const db = tempDatabase()
+    const added = await spawnCLI(['add', 'erin', '--password-stdin'], { input: 'violet cormorant at dawn\n', env: { AUTH_DB_URI: db } })
+    expect(added.code).toBe(0)
+    const listed = await spawnCLI(['list-users', '--json', '--db', db], { env: { AUTH_DB_URI: 'postgres://postgres@127.0.0.1:1/x' } })
+    expect(JSON.parse(listed.stdout)).toHaveLength(1)
+  })
+
+  it('explains a command with an example in --help, without touching a database', async () => {
+    const [main, add] = await Promise.all([spawnCLI(['--help']), spawnCLI(['help', 'add'])])
+    expect(main.code).toBe(0)
+    for (const command of ['add', 'delete', 'list-users', 'set-password', 'roles', 'disable', 'enable', 'show', 'migrate', 'check']) {
+      expect(main.stdout).toContain(`  ${command}`)
+    }
+    // Every command's help is checked in process (src/program.test.ts); the binary prints the same.
+    expect(add.code).toBe(0)
+    expect(add.stdout).toMatch(/Examples:\n +\$ auth-user-admin add /)
+  })
+
+  it('runs as the root script `pnpm auth-user-admin`', async () => {
+    const db = tempDatabase()
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn('pnpm', ['--silent', 'auth-user-admin', 'check', '--db', db], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+      child.once('error', reject)
+      child.once('close', (code) => resolve({ code, stdout, stderr }))
+    })
+    // A fresh file: reachable, schema behind (check never migrates).
+    expect(result.code).toBe(1)
+    expect(result.stdout).toContain(`database:   ${db} (sqlite)`)
+    expect(errorLines(result.stderr)).toEqual(['error: the schema is behind: 1 pending migration (0001-initial); run "auth-user-admin migrate"'])
+  })
+
+  it('fails with one line and exit 1 when the database cannot be opened; a stack trace only with --verbose', async () => {
+    const db = `${tempDatabase()}.d/missing/dir/x.db`
+    const quiet = await spawnCLI(['list-users', '--db', db])
+    expect(quiet.code).toBe(1)
+    expect(errorLines(quiet.stderr)).toHaveLength(1)
+    expect(quiet.stderr).toMatch(/^error: cannot reach the database /)
+    expect(quiet.stderr).not.toContain('    at ')
+    const verbose = await spawnCLI(['list-users', '--db', db, '--verbose'])
+    expect(verbose.code).toBe(1)
+    expect(verbose.stderr).toContain('    at ')
+  })
+})
