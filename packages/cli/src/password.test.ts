@@ -107,6 +107,20 @@ describe('createHiddenPrompt', () => {
     expect(output.text).toBe('New password: \n')
   })
 
+  it('turns echo off before the question shows, so keys typed at once are never echoed', async () => {
+    const input = terminal()
+    const modeWhenAsked: boolean[] = []
+    const output = { write: (chunk: string) => (chunk.includes('?') && modeWhenAsked.push(input.modes.at(-1) ?? false), true) }
+    const prompt = createHiddenPrompt(input, output)
+    const first = prompt('First? ')
+    input.write('one\r')
+    await first
+    const second = prompt('Second? ')
+    input.write('two\r')
+    await second
+    expect(modeWhenAsked).toEqual([true, true])
+  })
+
   it('keeps input typed ahead for the next question', async () => {
     const input = terminal()
     const prompt = createHiddenPrompt(input, collector())

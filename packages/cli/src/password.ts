@@ -66,8 +66,10 @@ export function createHiddenPrompt(input: TerminalInput, output: OutputStream): 
   let afterCR = false
 
   return async function hiddenPrompt(question) {
-    output.write(question)
+    // Raw mode first, the question second: keys typed as soon as the question shows must
+    // already find the terminal's echo off.
     input.setRawMode(true)
+    output.write(question)
     try {
       const answer = new KeyReader({ afterCR })
       const fromBuffer = answer.feed(typedAhead)
