@@ -183,9 +183,14 @@ function postgresBackend(connectionString: string, options: PostgresOptions, log
     // int8 (times in ms, counts) as numbers; the pool's own parser, not pg's global one.
     types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? parseInt8 : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
   })
-  // An idle connection that breaks (server restart) is dropped by the pool; without a listener the
-  // 'error' event would crash the process.
+  // A connection that breaks (server restart, pg_terminate_backend) emits 'error'; without a
+  // listener that would crash the process. The pool drops idle ones itself; a checked-out one
+  // (between two statements of a transaction) needs its own listener, and the pool discards it
+  // at release because it is no longer queryable. The failed query reports the error to its caller.
   pool.on('error', (error) => logger.warn({ err: error.message }, 'idle PostgreSQL connection lost'))
+  pool.on('connect', (client) => {
+    client.on('error', (error) => logger.warn({ err: error.message }, 'PostgreSQL connection lost'))
+  })
   const kysely = new Kysely<GatehouseSchema>({ dialect: new PostgresDialect({ pool }) })
   const origin = randomUUID()
   let listener: PostgresChangeListener | undefined

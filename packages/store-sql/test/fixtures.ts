@@ -56,12 +56,18 @@ export function createSQLApp(sql: SQLStore, overrides: Partial<CreateAuthOptions
   app.get('/admin', Protected(['Administrator']), (c) => c.text('admin area'))
 
   /** JSON login; returns the response and the session cookie pair (`name=value`). */
-  async function login(username: string, password: string, headers: Record<string, string> = {}) {
-    const res = await app.request(`${ORIGIN}/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: ORIGIN, ...headers },
-      body: JSON.stringify({ username, password }),
-    })
+  async function login(username: string, password: string, options: { headers?: Record<string, string>; address?: string } = {}) {
+    // @hono/node-server hands the socket to the app in `env.incoming`: the client address core reads.
+    const env = options.address === undefined ? undefined : { incoming: { socket: { remoteAddress: options.address } } }
+    const res = await app.request(
+      `${ORIGIN}/auth/login`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: ORIGIN, ...options.headers },
+        body: JSON.stringify({ username, password }),
+      },
+      env,
+    )
     return { res, cookie: sessionCookieOf(res) }
   }
   /** GET with a cookie. */

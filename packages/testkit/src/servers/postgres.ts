@@ -68,7 +68,7 @@ export async function startPostgres(options: { port?: number } = {}): Promise<Po
 
   await asPostgres('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--no-locale'])
   const port = options.port ?? (await freePort())
-  const serverOptions = `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`
+  const serverOptions = `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c fsync=off`
   let up = false
   const start = async () => {
     await asPostgres('pg_ctl', ['start', '-w', '-t', '60', '-D', dataDir, '-l', join(root, 'postgres.log'), '-o', serverOptions])

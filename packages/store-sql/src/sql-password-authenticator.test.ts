@@ -1,0 +1,86 @@
+import { describeAuthenticator } from '@gatehouse/testkit'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createSQLApp, openTestStore, removeTempDirectories, tempSQLiteURI } from '../test/fixtures.js'
+import type { SQLStore } from './open-sql-store.js'
+import { SQLDatabase } from './sql-database.js'
+import { SQLLoginThrottle } from './sql-login-throttle.js'
+
+afterAll(removeTempDirectories)
+
+describeAuthenticator('SQLPasswordAuthenticator', async () => {
+  const sql = await openTestStore(tempSQLiteURI())
+  await sql.accounts.add({ username: 'Alice', password: 'alice passphrase', roles: ['User', 'Viewer'] })
+  return { authenticator: sql.authenticator, valid: { username: 'alice', password: 'alice passphrase', expectedRoles: ['User', 'Viewer'] }, unknownUsername: 'nobody', close: () => sql.close() }
+})
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+describe('SQL password login through a real createAuth app', () => {
+  let sql: SQLStore
+  let database: SQLDatabase
+  let app: ReturnType<typeof createSQLApp>
+  beforeAll(async () => {
+    // The default argon2 parameters: the timing test is about them.
+    const uri = tempSQLiteURI()
+    sql = await openTestStore(uri, { hasher: {} })
+    database = await SQLDatabase.open({ uri })
+    const throttle = new SQLLoginThrottle({ database, username: { freeFailures: 10_000 }, address: { freeFailures: 10_000 } })
+    app = createSQLApp(sql, { throttle })
+    await sql.accounts.add({ username: 'wendy', password: 'wendy passphrase' })
+    await sql.accounts.add({ username: 'dora', password: 'dora passphrase' })
+    await sql.accounts.setDisabled({ username: 'dora', disabled: true })
+  })
+  afterAll(async () => {
+    await database.close()
+    await sql.close()
+  })
+
+  it('answers unknown, wrong-password and disabled users alike: status, body and time', async () => {
+    const cases = {
+      unknown: () => app.login('nobody-here', 'wendy passphrase'),
+      wrong: () => app.login('wendy', 'not the passphrase'),
+      disabled: () => app.login('dora', 'dora passphrase'),
+    }
+    await cases.unknown() // the first unknown login makes the dummy hash
+    const times: Record<keyof typeof cases, number[]> = { unknown: [], wrong: [], disabled: [] }
+    const bodies = new Set<string>()
+    for (let round = 0; round < 7; round++) {
+      for (const [name, attempt] of Object.entries(cases) as Array<[keyof typeof cases, () => ReturnType<typeof app.login>]>) {
+        const start = performance.now()
+        const { res, cookie } = await attempt()
+        times[name].push(performance.now() - start)
+        expect(res.status).toBe(401)
+        expect(cookie).toBeUndefined()
+        bodies.add(await res.text())
+      }
+    }
+    expect([...bodies]).toEqual(['{"error":{"code":"ERR_INVALID_CREDENTIALS","message":"Invalid username or password."}}'])
+    const medians = Object.values(times).map(median)
+    // Each pays one argon2 verify at m=19456 t=2 (~25-30 ms); without the dummy verify an
+    // unknown user would answer in about a millisecond.
+    expect(Math.max(...medians) / Math.min(...medians)).toBeLessThan(2)
+    expect(Math.min(...medians)).toBeGreaterThan(10)
+  })
+
+  it('logs a valid user in, and refuses a 1 MiB password before any hashing', async () => {
+    expect((await app.login('wendy', 'wendy passphrase')).res.status).toBe(200)
+    const huge = 'x'.repeat(1 << 20)
+    const start = performance.now()
+    const { res } = await app.login('wendy', huge)
+    expect(res.status).toBe(413)
+    const direct = await sql.authenticator.authenticate({ credentials: { username: 'wendy', password: huge }, request: new Request('http://app.test/') })
+    expect(direct).toEqual({ outcome: 'rejected', reason: 'invalid-credentials' })
+    expect(performance.now() - start).toBeLessThan(25) // one argon2 verify alone takes ~25 ms
+  })
+
+  it('answers a corrupt stored hash with a plain 401, never a 500', async () => {
+    await sql.accounts.add({ username: 'carl', password: 'carl passphrase' })
+    const carl = (await sql.accounts.get({ username: 'carl' }))!
+    for (const broken of ['garbage', carl.passwordHash!.slice(0, 30), '$argon2id$v=19$m=99999999,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g']) {
+      await sql.store.setPassword({ id: carl.id, passwordHash: broken })
+      const { res } = await app.login('carl', 'carl passphrase')
+      expect(res.status).toBe(401)
+      expect(await res.json()).toEqual({ error: { code: 'ERR_INVALID_CREDENTIALS', message: 'Invalid username or password.' } })
+    }
+  })
+})
