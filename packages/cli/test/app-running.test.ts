@@ -1,0 +1,94 @@
+// The CLI changes accounts while the application runs against the same database, and the
+// running application sees it: the next request with a deleted or disabled user's cookie is 401.
+import type { AuthEnv } from '@gatehouse/core'
+import { NOOP_LOGGER, Protected, Role, createAuth } from '@gatehouse/core'
+import type { SQLStore } from '@gatehouse/store-sql'
+import { createPostgresDatabase } from '@gatehouse/testkit'
+import { Hono } from 'hono'
+import { afterAll, describe, expect, inject, it } from 'vitest'
+import { openStore, removeTempDirectories, tempDatabase } from './helpers.js'
+import { spawnCLI } from './spawn-cli.js'
+
+afterAll(removeTempDirectories)
+
+const ORIGIN = 'http://app.test'
+const PASSWORD = 'violet cormorant at dawn'
+
+/** A Hono app wired with Gatehouse over the SQL store, as an application would be. */
+function createApp(sql: SQLStore) {
+  const auth = createAuth({
+    roles: [new Role({ name: 'Administrator' }), new Role({ name: 'User' })],
+    authenticators: [sql.authenticator],
+    store: sql.store,
+    throttle: sql.throttle,
+    session: { secret: 'a-session-secret-for-the-cli-tests-0123456789', secure: false },
+    logger: NOOP_LOGGER,
+  })
+  const app = new Hono<AuthEnv>()
+  app.use(auth.middleware())
+  app.route('/auth', auth.routes())
+  app.get('/private', Protected(), (c) => c.text(`hello ${c.var.user.username}`))
+
+  return {
+    auth,
+    /** Logs in with a JSON body and returns the session cookie (`name=value`). */
+    async login(username: string, password: string): Promise<string> {
+      const res = await app.request(`${ORIGIN}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: ORIGIN },
+        body: JSON.stringify({ username, password }),
+      })
+      expect(res.status).toBe(200)
+      const cookie = res.headers.get('set-cookie')?.split(';')[0]
+      expect(cookie).toMatch(/^gatehouse=./)
+      return cookie!
+    },
+    get: (cookie: string) => app.request(`${ORIGIN}/private`, { headers: { cookie } }),
+  }
+}
+
+/** Requests until the answer is `status`, for at most `ms` (other processes' changes arrive by polling or NOTIFY). */
+async function eventually(request: () => Promise<Response>, status: number, ms = 2500): Promise<number> {
+  const deadline = Date.now() + ms
+  let last = 0
+  while (Date.now() < deadline) {
+    last = (await request()).status
+    if (last === status) return last
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return last
+}
+
+describe.each([
+  ['SQLite', async () => `sqlite:${tempDatabase()}`],
+  ['PostgreSQL', () => createPostgresDatabase(inject('postgresUrl'))],
+])('with the application running on %s', (_name, database) => {
+  it('a user added by the CLI logs in; after the CLI deletes or disables them, their next request is 401', async () => {
+    const db = await database()
+    const added = await spawnCLI(['add', 'alice', '--password-stdin', '--roles', 'User', '--db', db], { input: `${PASSWORD}\n` })
+    expect(added.code).toBe(0)
+    const sql = await openStore(db)
+    const app = createApp(sql)
+    try {
+      await sql.accounts.add({ username: 'bob', password: PASSWORD, roles: ['User'] })
+      const alice = await app.login('alice', PASSWORD)
+      const bob = await app.login('bob', PASSWORD)
+      // Both sessions are live, and cached by the app.
+      for (const cookie of [alice, bob]) {
+        const res = await app.get(cookie)
+        expect(res.status).toBe(200)
+      }
+      expect(await (await app.get(alice)).text()).toBe('hello alice')
+
+      const [deleted, disabled] = await Promise.all([spawnCLI(['delete', 'alice', '--db', db]), spawnCLI(['disable', 'bob', '--db', db])])
+      expect(deleted).toMatchObject({ code: 0, stdout: 'deleted user "alice"; their sessions are ended\n' })
+      expect(disabled).toMatchObject({ code: 0, stdout: 'disabled user "bob"; their sessions are ended\n' })
+
+      expect(await eventually(() => app.get(alice), 401)).toBe(401)
+      expect(await eventually(() => app.get(bob), 401)).toBe(401)
+    } finally {
+      app.auth.close()
+      await sql.close()
+    }
+  }, 60_000)
+})
