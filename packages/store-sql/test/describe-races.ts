@@ -40,6 +40,14 @@ export function describeRaces(name: string, newDatabaseURI: () => Promise<string
       expect(await a.accounts.count()).toBe(1)
     })
 
+    it('has the database itself refuse a second row with a taken normalized name', async () => {
+      const row = (id: string) => ({ id, username_normalized: 'dup-check', display_name: null, email: null, password_hash: 'h', disabled: 0, session_version: 1, created_at: 0, updated_at: 0, last_login_at: null })
+      await database.kysely.insertInto('gatehouse_users').values(row('33333333-3333-4333-8333-333333333333')).execute()
+      // Straight SQL, no store code in the way: the UNIQUE index is what says no.
+      await expect(database.kysely.insertInto('gatehouse_users').values(row('44444444-4444-4444-8444-444444444444')).execute()).rejects.toThrow(/unique|UNIQUE/)
+      await database.kysely.deleteFrom('gatehouse_users').where('username_normalized', '=', 'dup-check').execute()
+    })
+
     it('counts 50 parallel failed logins through two apps exactly, and a success resets the username', async () => {
       await a.accounts.add({ username: 'trent', password: 'trent passphrase' })
       const throttle = { username: { freeFailures: 1000 }, address: { freeFailures: 1000 } }
