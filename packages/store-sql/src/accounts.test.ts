@@ -24,6 +24,8 @@ describe('Accounts (SQLite)', () => {
     expect(user.passwordHash).toMatch(/^\$argon2id\$/)
     expect(await sql.hasher.verify({ hash: user.passwordHash!, password: 'analytical engine' })).toBe(true)
     await expect(accounts.add({ username: 'ADA', password: 'another passphrase' })).rejects.toBeInstanceOf(UserExistsError)
+    await expect(accounts.add({ username: '   ', password: 'another passphrase' })).rejects.toThrow(TypeError)
+    await expect(accounts.add({ username: 'n'.repeat(257), password: 'another passphrase' })).rejects.toThrow(TypeError)
   })
 
   it('applies the password policy before hashing', async () => {

@@ -31,7 +31,9 @@ export interface SQLStoreOptions {
   readonly logger?: Logger
   /** Apply pending migrations on open. Without it, `migrate()` must be called first. @default true */
   readonly migrate?: boolean
+  /** SQLite tuning (busy timeout, change polling). @default { busyTimeoutMs: 5000, pollIntervalMs: 250 } */
   readonly sqlite?: SQLiteOptions
+  /** PostgreSQL pool tuning. @default { poolSize: 10, connectTimeoutMs: 5000, idleTimeoutMs: 10000 } */
   readonly postgres?: PostgresOptions
 }
 

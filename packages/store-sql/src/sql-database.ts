@@ -45,7 +45,9 @@ export interface SQLDatabaseOptions {
   readonly uri?: string | undefined
   /** @default NOOP_LOGGER */
   readonly logger?: Logger | undefined
+  /** @default { busyTimeoutMs: 5000, pollIntervalMs: 250 } */
   readonly sqlite?: SQLiteOptions | undefined
+  /** @default { poolSize: 10, connectTimeoutMs: 5000, idleTimeoutMs: 10000 } */
   readonly postgres?: PostgresOptions | undefined
 }
 

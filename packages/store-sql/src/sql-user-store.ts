@@ -15,6 +15,8 @@ export interface SQLUserStoreOptions {
 type Reader = Kysely<GatehouseSchema> | Transaction<GatehouseSchema>
 type UserRow = Selectable<UsersTable>
 
+const MAX_USERNAME_LENGTH = 256
+
 const USER_COLUMNS = [
   'u.id',
   'u.username_normalized',
@@ -64,6 +66,8 @@ export class SQLUserStore implements UserStore, RevocationList {
   async createUser(user: NewUser): Promise<StoredUser> {
     const username = normalizeUsername(String(user.username ?? ''))
     if (username === '') throw new TypeError('createUser: username is empty')
+    // The login route refuses longer names (core's limits.maxUsernameLength), so nobody could log in.
+    if (username.length > MAX_USERNAME_LENGTH) throw new TypeError(`createUser: username longer than ${MAX_USERNAME_LENGTH} characters`)
     const roles = cleanRoles(user.roles ?? [])
     const now = Date.now()
     const row: UserRow = {

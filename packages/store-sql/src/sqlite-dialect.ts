@@ -194,7 +194,6 @@ class SQLiteConnection implements DatabaseConnection {
     return driver.queue.run(() => execute(driver.writer, query))
   }
 
-  // eslint-disable-next-line require-yield
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('SQLiteDialect does not stream; page with keyset queries instead')
   }
