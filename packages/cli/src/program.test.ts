@@ -76,6 +76,31 @@ describe('usage errors exit 2 with one line, before the store is opened', () => 
   })
 })
 
+describe('choosing the database', () => {
+  const opened = async (argv: string[], options: Parameters<typeof memoryIO>[0] = {}) => {
+    const uris: Array<string | undefined> = []
+    const io = memoryIO(options)
+    await runCLI(argv, io, {
+      openStore: async ({ uri }) => {
+        uris.push(uri)
+        throw new CLIError('stop here')
+      },
+    })
+    return uris
+  }
+
+  it('leaves the default to the store (./gatehouse.db in the working directory, as the demo)', async () => {
+    expect(await opened(['list-users'])).toEqual([undefined])
+  })
+
+  it('takes AUTH_DB_URI, and --db over it; a relative --db is relative to where it was typed', async () => {
+    expect(await opened(['list-users'], { env: { AUTH_DB_URI: 'sqlite:app.db' } })).toEqual(['sqlite:app.db'])
+    expect(await opened(['list-users', '--db', '/srv/x.db'], { env: { AUTH_DB_URI: 'sqlite:app.db' } })).toEqual(['/srv/x.db'])
+    expect(await opened(['list-users', '--db', 'x.db'], { env: { npm_lifecycle_event: 'auth-user-admin', INIT_CWD: '/home/me/app' }, cwd: '/repo' })).toEqual(['/home/me/app/x.db'])
+    expect(await opened(['list-users', '--db', 'x.db'], { cwd: '/repo' })).toEqual(['/repo/x.db'])
+  })
+})
+
 describe('reportError', () => {
   const report = (error: unknown, verbose = false) => {
     const io = memoryIO()

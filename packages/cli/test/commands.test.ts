@@ -1,6 +1,7 @@
 // The commands run in process against the real SQL store (SQLite files), through `runCLI`
 // exactly as the binary runs them. The spawned binary is tested in bin-*.test.ts.
 import type { SQLStore } from '@gatehouse/store-sql'
+import { SQLDatabase } from '@gatehouse/store-sql'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../src/errors.js'
 import { DEMO_ROLES, FIXTURES, cli, openStore, removeTempDirectories, tempDatabase, tempDirectory } from './helpers.js'
@@ -301,6 +302,29 @@ describe('migrate and check', () => {
       schema: { current: true, applied: ['0001-initial'], pending: [], unknown: [] },
       users: 0,
     })
+  })
+
+  it('reports a schema migrated by a newer version, and refuses to work on it', async () => {
+    const newer = tempDatabase('newer.db')
+    const database = await SQLDatabase.open({ uri: newer })
+    try {
+      await database.migrate()
+      await database.kysely
+        .withTables<{ gatehouse_migration: { name: string; timestamp: string } }>()
+        .insertInto('gatehouse_migration')
+        .values({ name: '9999-from-the-future', timestamp: new Date().toISOString() })
+        .execute()
+    } finally {
+      await database.close()
+    }
+    for (const argv of [['check'], ['list-users'], ['migrate']]) {
+      const run = await cli([...argv, '--db', newer])
+      expect(run.code).toBe(EXIT_FAILED)
+      expect(lines(run.err)).toHaveLength(1)
+      expect(run.err).toMatch(/^error: .*newer schema.*9999-from-the-future/)
+    }
+    const json = await cli(['check', '--db', newer, '--json'])
+    expect(JSON.parse(json.out)).toMatchObject({ reachable: true, schema: null })
   })
 
   it('fails with exit 2 for a URI it cannot use and exit 1 for a file it cannot open', async () => {
