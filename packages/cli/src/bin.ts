@@ -5,6 +5,13 @@ import type { ReadStream } from 'node:tty'
 import { createHiddenPrompt } from './password.js'
 import { runCLI } from './program.js'
 
+// The reader of stdout went away (`auth-user-admin list-users | head`): it has what it wanted,
+// so stop quietly instead of dying on an unhandled EPIPE with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0)
+  throw error
+})
+
 const stdin = process.stdin as NodeJS.ReadStream & Partial<Pick<ReadStream, 'setRawMode'>>
 const isTTY = stdin.isTTY === true && typeof stdin.setRawMode === 'function'
 

@@ -1,8 +1,9 @@
 // list-users streams: 100 000 users list under a heap limit that holding them all would break.
+import { spawn } from 'node:child_process'
 import { SQLDatabase } from '@gatehouse/store-sql'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { removeTempDirectories, tempDatabase } from './helpers.js'
-import { spawnCLI } from './spawn-cli.js'
+import { ROOT, removeTempDirectories, tempDatabase } from './helpers.js'
+import { BIN_ARGS, TSX, cleanEnv, spawnCLI } from './spawn-cli.js'
 
 const USERS = 100_000
 // Enough for the CLI (it lists 100 000 users in about 24 MB of heap), too little to hold the
@@ -66,4 +67,23 @@ describe('list-users with 100 000 users', () => {
     expect(lines[1]).toMatch(/^user000000 +User +yes +2023-11-14 22:13:20 +2025-06-15 15:06:40$/)
     expect(lines.at(-1)).toMatch(/^user099999 +User +no +\S+ \S+ +2025-06-15 15:08:19$/)
   }, 120_000)
+})
+
+describe('list-users into a reader that stops early (`| head`)', () => {
+  it('stops quietly with exit 0, no EPIPE stack trace', async () => {
+    const result = await new Promise<{ code: number | null; stderr: string; firstChunk: string }>((resolve, reject) => {
+      const child = spawn(TSX, [...BIN_ARGS, 'list-users', '--db', db], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+      let stderr = ''
+      let firstChunk = ''
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+      child.stdout.setEncoding('utf8').once('data', (chunk: string) => {
+        firstChunk = chunk
+        child.stdout.destroy()
+      })
+      child.once('error', reject)
+      child.once('close', (code) => resolve({ code, stderr, firstChunk }))
+    })
+    expect(result.firstChunk).toMatch(/^USERNAME /)
+    expect(result).toMatchObject({ code: 0, stderr: '' })
+  }, 60_000)
 })

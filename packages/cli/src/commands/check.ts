@@ -1,6 +1,7 @@
 import type { CommandContext } from '../context.js'
 import { hasCode, reasonOf } from '../context.js'
 import { CLIError, EXIT_FAILED, EXIT_OK } from '../errors.js'
+import { escapeMessage } from '../escape.js'
 import { plural } from '../format.js'
 import type { AdminStore, SchemaStatus } from '../store.js'
 
@@ -36,7 +37,7 @@ export async function checkDatabase(ctx: CommandContext): Promise<number> {
     try {
       status = await store.schemaStatus()
     } catch (error) {
-      throw new CLIError(`cannot read the schema of ${store.displayURI}: ${reasonOf(error)}`, { cause: error })
+      throw new CLIError(`cannot read the schema of ${escapeMessage(store.displayURI)}: ${reasonOf(error)}`, { cause: error })
     }
     const current = status.pending.length === 0 && status.unknown.length === 0
     // Counting needs the users table, which a database that is behind may not have yet.
@@ -59,7 +60,7 @@ export async function checkDatabase(ctx: CommandContext): Promise<number> {
     } else {
       await ctx.print(
         [
-          `database:   ${store.displayURI} (${store.dialect})`,
+          `database:   ${escapeMessage(store.displayURI)} (${store.dialect})`,
           'connection: ok',
           `schema:     ${current ? 'current' : status.pending.length > 0 ? 'behind' : 'newer than this version'} (${plural(status.applied.length, 'migration')} applied${status.pending.length > 0 ? `, ${status.pending.length} pending` : ''})`,
           ...(users === null ? [] : [`users:      ${users}`]),

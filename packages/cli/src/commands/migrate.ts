@@ -1,5 +1,6 @@
 import type { CommandContext } from '../context.js'
 import { EXIT_OK } from '../errors.js'
+import { escapeMessage } from '../escape.js'
 import { plural } from '../format.js'
 import { withStore } from './shared.js'
 
@@ -15,9 +16,9 @@ export async function migrateSchema(ctx: CommandContext): Promise<number> {
       if (ctx.json) {
         await ctx.printJSON({ database: store.displayURI, dialect: store.dialect, applied, pending: after.pending, unknown: after.unknown })
       } else if (applied.length === 0) {
-        await ctx.print(`schema of ${store.displayURI} is current (${plural(after.applied.length, 'migration')} applied)`)
+        await ctx.print(`schema of ${escapeMessage(store.displayURI)} is current (${plural(after.applied.length, 'migration')} applied)`)
       } else {
-        await ctx.print(`applied ${plural(applied.length, 'migration')} to ${store.displayURI}: ${applied.join(', ')}`)
+        await ctx.print(`applied ${plural(applied.length, 'migration')} to ${escapeMessage(store.displayURI)}: ${applied.join(', ')}`)
       }
       if (after.unknown.length > 0) ctx.warn(`the database has migrations this version does not know: ${after.unknown.join(', ')}`)
       return EXIT_OK
