@@ -299,3 +299,30 @@ describe('logging', () => {
     expect(log).not.toContain('$test$')
   })
 })
+
+describe('backend outages in the login routes', () => {
+  it('answers 503 when the revocation store is down at logout, and still clears the cookie', async () => {
+    const { StoreUnavailableError } = await import('../errors.js')
+    const revocations = {
+      isRevoked: async () => false,
+      revoke: async () => {
+        throw new StoreUnavailableError('down')
+      },
+    }
+    const { app, login } = await createTestApp({ revocations })
+    const { cookie } = await login('admin', 'admin-password-1')
+    const res = await app.request(`${ORIGIN}/auth/logout`, { method: 'POST', headers: { cookie: cookie!, 'content-type': 'application/json', origin: ORIGIN } })
+    expect(res.status).toBe(503)
+    expect(await errorCodeOf(res)).toBe('ERR_STORE_UNAVAILABLE')
+  })
+
+  it('answers 503 when the throttle store is down', async () => {
+    const { StoreUnavailableError } = await import('../errors.js')
+    const down = async () => {
+      throw new StoreUnavailableError('down')
+    }
+    const { login } = await createTestApp({ throttle: { check: down, recordFailure: down, recordSuccess: down } })
+    const { res } = await login('admin', 'admin-password-1')
+    expect(res.status).toBe(503)
+  })
+})

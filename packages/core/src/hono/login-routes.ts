@@ -2,7 +2,8 @@ import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { getCookie } from 'hono/cookie'
 import type { Credentials } from '../authenticators/authenticator.js'
-import { AuthError, RequestRejectedError } from '../errors.js'
+import { HTTPException } from 'hono/http-exception'
+import { AuthError, AuthenticatorUnavailableError, RequestRejectedError, StoreUnavailableError } from '../errors.js'
 import type { User } from '../model/user.js'
 import { isAuthenticated, normalizeUsername } from '../model/user.js'
 import type { Auth, AuthEnv, AuthHooks } from './create-auth.js'
@@ -27,6 +28,17 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
   routes.use(async function gatehouseEnsureIdentified(c, next) {
     if (c.get('gatehouse') === undefined) return identify(c, next)
     await next()
+  })
+
+  // A store or throttle that is down mid-request (revoking at logout, counting a failure) is a
+  // 503 with the generic body, never a 500 that hides what happened.
+  routes.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse()
+    if (error instanceof StoreUnavailableError || error instanceof AuthenticatorUnavailableError) {
+      logger.warn({ path: c.req.path, err: error.message }, 'backend unavailable')
+      return errorResponse(c, 'ERR_STORE_UNAVAILABLE', { html: contentMode(c) === 'form' })
+    }
+    throw error
   })
 
   routes.get('/login', (c) => {

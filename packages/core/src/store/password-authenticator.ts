@@ -29,6 +29,11 @@ export class PasswordAuthenticator implements Authenticator {
     this.id = options.id ?? 'local'
     this.#store = options.store
     this.#hasher = options.hasher
+    // Made now, so the first unknown user does not pay for a hash on top of the verify.
+    this.#dummyHash = this.#hasher.hash(`dummy-${Math.random()}`)
+    this.#dummyHash.catch(() => {
+      this.#dummyHash = undefined // retried on first use
+    })
   }
 
   async authenticate({ credentials }: { readonly credentials: Credentials; readonly request?: Request }): Promise<AuthResult> {
