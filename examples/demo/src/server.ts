@@ -5,12 +5,11 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { serve } from '@hono/node-server'
-import { LDAPAuthenticator } from '@gatehouse/authenticator-ldap'
-import type { Authenticator, Logger } from '@gatehouse/core'
+import type { Authenticator } from '@gatehouse/core'
 import { openSQLStore } from '@gatehouse/store-sql'
 import { pino } from 'pino'
 import { createDemoApp } from './app.js'
-import type { LDAPConfig } from './config.js'
+import { ldapAuthenticator } from './ldap.js'
 import { ConfigError, loadConfig } from './config.js'
 
 const SECRET_FILE = '.gatehouse-secret'
@@ -59,22 +58,6 @@ async function createFirstAdmin(sql: Awaited<ReturnType<typeof openSQLStore>>): 
       '',
     ].join('\n'),
   )
-}
-
-function ldapAuthenticator(ldap: LDAPConfig, logger: Logger): LDAPAuthenticator {
-  const urls = ldap.url.split(/[\s,]+/)
-  return new LDAPAuthenticator({
-    url: urls,
-    searchBase: ldap.searchBase,
-    searchFilter: ldap.searchFilter,
-    groupRoles: ldap.groupRoles,
-    groups: ldap.groupBase !== undefined ? { strategy: 'search', base: ldap.groupBase } : { strategy: 'memberOf' },
-    logger,
-    // With a service account, sessions re-read the account every 5 minutes (deleted → refused).
-    ...(ldap.bindDN !== undefined && { bindDN: ldap.bindDN, bindPassword: ldap.bindPassword, revalidateAfterSeconds: 300 }),
-    // A CA file means TLS: ldaps:// as given, ldap:// upgraded with StartTLS (never plaintext).
-    ...(ldap.ca !== undefined && { tls: { ca: ldap.ca, startTLS: urls.every((url) => url.startsWith('ldap://')) } }),
-  })
 }
 
 main().catch((error: unknown) => {
