@@ -314,6 +314,7 @@ describe('backend outages in the login routes', () => {
     const res = await app.request(`${ORIGIN}/auth/logout`, { method: 'POST', headers: { cookie: cookie!, 'content-type': 'application/json', origin: ORIGIN } })
     expect(res.status).toBe(503)
     expect(await errorCodeOf(res)).toBe('ERR_STORE_UNAVAILABLE')
+    expect(res.headers.getSetCookie().some((c) => /^gatehouse=;.*Max-Age=0/.test(c))).toBe(true)
   })
 
   it('answers 503 when the throttle store is down', async () => {

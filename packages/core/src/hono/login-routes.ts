@@ -1,8 +1,8 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { getCookie } from 'hono/cookie'
-import type { Credentials } from '../authenticators/authenticator.js'
 import { HTTPException } from 'hono/http-exception'
+import type { Credentials } from '../authenticators/authenticator.js'
 import { AuthError, AuthenticatorUnavailableError, RequestRejectedError, StoreUnavailableError } from '../errors.js'
 import type { User } from '../model/user.js'
 import { isAuthenticated, normalizeUsername } from '../model/user.js'
@@ -115,12 +115,13 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
     } catch (error) {
       return rejected(c, error, form)
     }
+    // Cleared first: even when the revocation store is down (503), this browser is signed out.
+    auth.setSessionCookie(c, sessions.clearCookie())
     const state = c.get('gatehouse')?.session
     if (state?.status === 'active') {
       await sessions.revoke(state.payload)
       void runHook(auth, 'onLogout', { user: state.user, request: c.req.raw })
     }
-    auth.setSessionCookie(c, sessions.clearCookie())
     if (form) return c.redirect(options.loginPath, 303)
     return c.body(null, 204)
   })
