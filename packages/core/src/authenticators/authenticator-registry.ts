@@ -4,8 +4,14 @@ import { NOOP_LOGGER } from '../internal/logger.js'
 import type { User } from '../model/user.js'
 import type { Authenticator, AuthResult, Credentials, SessionPrincipal } from './authenticator.js'
 
-/** What the chain concluded. `unavailable` means nobody authenticated and at least one backend was down. */
-export type ChainResult = AuthResult | { readonly outcome: 'unavailable'; readonly errors: readonly AuthenticatorUnavailableError[] }
+/**
+ * What the chain concluded. `unavailable` means nobody authenticated and at least one backend was
+ * down; `rejected` then says whether another authenticator did check and refuse the credentials
+ * (that attempt still counts as a failed password).
+ */
+export type ChainResult =
+  | AuthResult
+  | { readonly outcome: 'unavailable'; readonly errors: readonly AuthenticatorUnavailableError[]; readonly rejected: boolean }
 
 interface Entry {
   readonly authenticator: Authenticator
@@ -131,7 +137,7 @@ export class AuthenticatorRegistry {
       }
       rejected ??= result
     }
-    if (errors.length > 0) return { outcome: 'unavailable', errors }
+    if (errors.length > 0) return { outcome: 'unavailable', errors, rejected: rejected !== null }
     return rejected ?? { outcome: 'skipped' }
   }
 

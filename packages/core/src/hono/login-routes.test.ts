@@ -327,3 +327,79 @@ describe('backend outages in the login routes', () => {
     expect(res.status).toBe(503)
   })
 })
+
+describe('throttling holds under outages and parallel guesses', () => {
+  it('counts a refused password even while another authenticator in the chain is down', async () => {
+    const { auth: base } = await createTestApp()
+    const sql = base.authenticators.get('sql')!
+    const down: Authenticator = { id: 'ldap', authenticate: async () => { throw new AuthenticatorUnavailableError('ldap') } }
+    const throttle = new MemoryLoginThrottle({ username: { freeFailures: 3 } })
+    const { login } = await createTestApp({ authenticators: [down, sql], throttle })
+    const statuses: number[] = []
+    for (let i = 0; i < 6; i++) statuses.push((await login('admin', `guess-${i}`)).res.status)
+    expect(statuses.slice(0, 4)).toEqual([503, 503, 503, 503])
+    expect(statuses.slice(4)).toEqual([429, 429])
+    expect((await login('admin', 'admin-password-1')).res.status).toBe(429)
+  })
+
+  it('lets no more parallel guesses through than the throttle allows', async () => {
+    const throttle = new MemoryLoginThrottle({ username: { freeFailures: 3 } })
+    const { login } = await createTestApp({ throttle })
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => login('admin', `parallel-guess-${i}`)))
+    const statuses = results.map(({ res }) => res.status)
+    expect(statuses.filter((s) => s === 401)).toHaveLength(4)
+    expect(statuses.filter((s) => s === 429)).toHaveLength(16)
+  })
+})
+
+describe('revocation races and outages', () => {
+  it('revokes a session at logout even when the store could not confirm the user', async () => {
+    const { StoreUnavailableError } = await import('../errors.js')
+    const { MemoryRevocationList } = await import('../store/memory-revocation-list.js')
+    const list = new MemoryRevocationList()
+    let down = false
+    const revocations = {
+      revoke: (args: { sessionId: string; expiresAt: Date }) => list.revoke(args),
+      isRevoked: async (args: { sessionId: string }) => {
+        if (down) throw new StoreUnavailableError('down')
+        return list.isRevoked(args)
+      },
+    }
+    const { app, login } = await createTestApp({ revocations, session: { secret: 'a-test-secret-that-is-long-enough-0123456789', secure: false, cache: false } })
+    const { cookie } = await login('admin', 'admin-password-1')
+    down = true
+    const logout = await app.request(`${ORIGIN}/auth/logout`, { method: 'POST', headers: { cookie: cookie!, 'content-type': 'application/json', origin: ORIGIN } })
+    expect(logout.status).toBe(204)
+    down = false
+    expect((await app.request(`${ORIGIN}/admin`, { headers: { cookie: cookie! } })).status).toBe(401)
+  })
+
+  it('does not cache a session that was revoked while its lookup was in flight', async () => {
+    const { MemoryRevocationList } = await import('../store/memory-revocation-list.js')
+    const list = new MemoryRevocationList()
+    let hold = false
+    let release: (() => void) | undefined
+    const revocations = {
+      revoke: (args: { sessionId: string; expiresAt: Date }) => list.revoke(args),
+      isRevoked: async (args: { sessionId: string }) => {
+        const answer = await list.isRevoked(args)
+        if (hold) await new Promise<void>((resolve) => (release = resolve))
+        return answer
+      },
+    }
+    const { app, auth, login } = await createTestApp({ revocations })
+    const { cookie } = await login('admin', 'admin-password-1')
+    const state = await auth.sessions.read(cookie!.split('=')[1])
+    if (state.status !== 'active') throw new Error('expected a session')
+    auth.sessions.invalidate({ type: 'all' })
+    hold = true
+    // A request looks the session up; the session is revoked before its answer comes back.
+    const inFlight = app.request(`${ORIGIN}/admin`, { headers: { cookie: cookie! } })
+    await expect.poll(() => release).toBeDefined()
+    hold = false
+    await auth.sessions.revoke(state.payload)
+    release!()
+    await inFlight
+    expect((await app.request(`${ORIGIN}/admin`, { headers: { cookie: cookie! } })).status).toBe(401)
+  })
+})

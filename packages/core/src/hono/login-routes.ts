@@ -5,6 +5,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { Credentials } from '../authenticators/authenticator.js'
 import { AuthError, AuthenticatorUnavailableError, RequestRejectedError, StoreUnavailableError } from '../errors.js'
 import type { User } from '../model/user.js'
+import { KeyedMutex } from '../internal/keyed-mutex.js'
 import { isAuthenticated, normalizeUsername } from '../model/user.js'
 import type { Auth, AuthEnv, AuthHooks } from './create-auth.js'
 import { errorResponse, statusOf } from './http-errors.js'
@@ -23,6 +24,7 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
   const { options, sessions, throttle, authenticators, logger } = auth
   const { limits } = options
   const routes = new Hono<AuthEnv>()
+  const attemptsInFlight = new KeyedMutex()
   // The routes work whether or not the app installed `auth.middleware()` in front of them.
   const identify = auth.middleware()
   routes.use(async function gatehouseEnsureIdentified(c, next) {
@@ -66,25 +68,35 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
 
     const credentials: Credentials = { username: fields.username as string, password: fields.password as string }
     const attempt = { username: normalizeUsername(credentials.username), address: clientAddress(c, options.trustedProxies) }
-    // Throttle before the chain, so a throttled attempt costs no hashing at all.
-    const decision = await throttle.check(attempt)
-    if (!decision.allowed) {
+    // One attempt per username at a time in this process: parallel guesses cannot all pass the
+    // throttle's check before any of their failures is counted.
+    const result = await attemptsInFlight.run(attempt.username, async () => {
+      // Throttle before the chain, so a throttled attempt costs no hashing at all.
+      const decision = await throttle.check(attempt)
+      if (!decision.allowed) return decision
+      const chain = await authenticators.authenticate({ credentials, request: c.req.raw })
+      // An outage is not the user's fault, unless another authenticator did check and refuse the
+      // password: then it counts, or an outage elsewhere would switch brute-force protection off.
+      if (chain.outcome === 'rejected' || chain.outcome === 'skipped' || (chain.outcome === 'unavailable' && chain.rejected)) {
+        await throttle.recordFailure(attempt)
+      } else if (chain.outcome === 'authenticated') {
+        await throttle.recordSuccess(attempt)
+      }
+      return chain
+    })
+    if ('allowed' in result) {
       void runHook(auth, 'onLoginFailed', { username: attempt.username, reason: 'throttled', request: c.req.raw })
-      return fail('ERR_TOO_MANY_ATTEMPTS', decision.retryAfterSeconds)
+      return fail('ERR_TOO_MANY_ATTEMPTS', result.retryAfterSeconds)
     }
-    const result = await authenticators.authenticate({ credentials, request: c.req.raw })
     if (result.outcome === 'unavailable') {
-      // Not the user's fault: no failed attempt is counted.
       void runHook(auth, 'onLoginFailed', { username: attempt.username, reason: 'unavailable', request: c.req.raw })
       return fail('ERR_AUTHENTICATOR_UNAVAILABLE')
     }
     if (result.outcome !== 'authenticated') {
-      await throttle.recordFailure(attempt)
       logger.info({ username: attempt.username, address: attempt.address }, 'login failed')
       void runHook(auth, 'onLoginFailed', { username: attempt.username, reason: 'invalid-credentials', request: c.req.raw })
       return fail('ERR_INVALID_CREDENTIALS')
     }
-    await throttle.recordSuccess(attempt)
     const unknownRoles = result.user.roles.filter((role) => !auth.roles.has(role))
     if (unknownRoles.length > 0) {
       // Grants nothing, but usually a typo in a group → role mapping that someone should see.
@@ -118,10 +130,10 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
     // Cleared first: even when the revocation store is down (503), this browser is signed out.
     auth.setSessionCookie(c, sessions.clearCookie())
     const state = c.get('gatehouse')?.session
-    if (state?.status === 'active') {
-      await sessions.revoke(state.payload)
-      void runHook(auth, 'onLogout', { user: state.user, request: c.req.raw })
-    }
+    // Also when the store could not confirm the user: a valid cookie is revoked all the same (or
+    // the logout fails with 503), so a copy of it cannot come back once the store does.
+    if (state?.status === 'active' || state?.status === 'unavailable') await sessions.revoke(state.payload)
+    if (state?.status === 'active') void runHook(auth, 'onLogout', { user: state.user, request: c.req.raw })
     if (form) return c.redirect(options.loginPath, 303)
     return c.body(null, 204)
   })

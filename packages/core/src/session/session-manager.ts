@@ -50,7 +50,8 @@ interface SessionPayload {
 /** The state of a request's session. */
 export type SessionState =
   | { readonly status: 'none' }
-  | { readonly status: 'unavailable'; readonly error: unknown }
+  /** The cookie is valid but the store or authenticator could not confirm the user. */
+  | { readonly status: 'unavailable'; readonly error: unknown; readonly payload: SessionPayload }
   | { readonly status: 'active'; readonly user: User; readonly payload: SessionPayload; readonly refresh: boolean }
 
 /** A cookie to send: name, value and attributes. */
@@ -79,6 +80,8 @@ export class SessionManager {
   readonly #cache: TTLCache<string, { user: User; payload: SessionPayload }>
   readonly #registry: AuthenticatorRegistry
   readonly #revocations: RevocationList
+  /** Bumped by every invalidation; a lookup that overlapped one does not fill the cache. */
+  #generation = 0
 
   constructor(options: SessionOptions, deps: { registry: AuthenticatorRegistry; revocations: RevocationList }) {
     const passwords: Record<number, string> = typeof options.secret === 'string' ? { 1: options.secret } : { ...options.secret }
@@ -142,15 +145,17 @@ export class SessionManager {
     if (cached !== undefined) return this.#active(cached.user, cached.payload, now)
     const payload = await this.#unseal(cookie)
     if (payload === null || !this.#live(payload, now)) return { status: 'none' }
+    // A revocation that lands while we ask the store must not be overwritten by our answer.
+    const generation = this.#generation
     try {
       if (await this.#revocations.isRevoked({ sessionId: payload.sid })) return { status: 'none' }
       const user = await this.#registry.resume(payload.principal)
       if (user === null) return { status: 'none' }
-      this.#cache.set(cookie, { user, payload }, now)
+      if (generation === this.#generation) this.#cache.set(cookie, { user, payload }, now)
       return this.#active(user, payload, now)
     } catch (error) {
       if (error instanceof AuthenticatorUnavailableError || error instanceof StoreUnavailableError) {
-        return { status: 'unavailable', error }
+        return { status: 'unavailable', error, payload }
       }
       throw error
     }
@@ -164,6 +169,7 @@ export class SessionManager {
 
   /** Drops cached sessions affected by a change. Wired to the store's `subscribe`. */
   invalidate(change: UserChange): void {
+    this.#generation++
     if (change.type === 'all') this.#cache.clear()
     else if (change.type === 'session') this.#cache.deleteWhere((entry) => entry.payload.sid === change.sessionId)
     else this.#cache.deleteWhere((entry) => entry.payload.principal.id === change.id)
