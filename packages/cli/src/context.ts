@@ -1,4 +1,6 @@
 import type { Logger } from '@gatehouse/core'
+// The URI helpers only: the store itself (and kysely) load on first use, so --help stays fast.
+import { maskURI } from '@gatehouse/store-sql/uri'
 import { CLIError, UsageError } from './errors.js'
 import { escapeMessage } from './escape.js'
 import type { CLIIO } from './io.js'
@@ -6,7 +8,7 @@ import { writeOut } from './io.js'
 import type { RoleCatalog } from './roles.js'
 import { loadRoleCatalog } from './roles.js'
 import type { AdminStore, StoreOpener } from './store.js'
-import { maskURI, resolveDbURI } from './store.js'
+import { resolveDbURI } from './store.js'
 
 /** Options every command accepts (commander's global options). */
 export interface GlobalOptions {

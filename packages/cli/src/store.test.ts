@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { maskURI, resolveDbURI } from './store.js'
+import { maskURI } from '@gatehouse/store-sql/uri'
+import { resolveDbURI } from './store.js'
 
 describe('resolveDbURI', () => {
   it('resolves relative SQLite paths against the given directory', () => {
@@ -22,6 +23,7 @@ describe('maskURI', () => {
     expect(maskURI('postgres://gatehouse:s3cret@db.internal:5432/gatehouse')).toBe('postgres://gatehouse:***@db.internal:5432/gatehouse')
     expect(maskURI('postgres://gatehouse@127.0.0.1/x')).toBe('postgres://gatehouse@127.0.0.1/x')
     expect(maskURI('./gatehouse.db')).toBe('./gatehouse.db')
+    expect(maskURI('postgres://app:s3cr@t-Pa55@127.0.0.1:1/auth')).toBe('postgres://app:***@127.0.0.1:1/auth')
     expect(maskURI('postgres://db.internal/x?user=u&password=s3cret&sslmode=require')).toBe('postgres://db.internal/x?user=u&password=***&sslmode=require')
   })
 })

@@ -78,7 +78,3 @@ export function resolveDbURI(uri: string, baseDir: string): string {
   return resolve(baseDir, uri)
 }
 
-/** The URI for messages: a password in it (user info or `password=` parameter) becomes `***`. */
-export function maskURI(uri: string): string {
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#@]*@/i, '$1:***@').replace(/([?&]password=)[^&#]*/gi, '$1***')
-}

@@ -41,6 +41,11 @@ describe('parseDatabaseURI', () => {
     }
   })
 
+  it('answers bad percent-encoding in a SQLite path with a TypeError (a usage error)', () => {
+    expect(() => parseDatabaseURI('sqlite:%zz.db')).toThrow(TypeError)
+    expect(() => parseDatabaseURI('sqlite:%zz.db')).toThrow(/percent-encoding/)
+  })
+
   it('refuses in-memory SQLite (each connection would see its own database) and empty URIs', () => {
     expect(() => parseDatabaseURI('sqlite::memory:')).toThrow(/in-memory/)
     expect(() => parseDatabaseURI(':memory:')).toThrow(/in-memory/)
@@ -54,6 +59,8 @@ describe('maskURI', () => {
     expect(maskURI('postgres://app:p%40ss@db/auth')).toBe('postgres://app:***@db/auth')
     expect(maskURI('postgres://db/auth?user=app&password=secret&sslmode=require')).toBe('postgres://db/auth?user=app&password=***&sslmode=require')
     expect(maskURI('postgres://app@db/auth')).toBe('postgres://app@db/auth')
+    // An unencoded "@" inside the password (the URL parser and pg accept it).
+    expect(maskURI('postgres://app:s3cr@t-Pa55@db/auth')).toBe('postgres://app:***@db/auth')
     expect(maskURI('sqlite:./gatehouse.db')).toBe('sqlite:./gatehouse.db')
   })
 })

@@ -51,7 +51,13 @@ export function parseDatabaseURI(uri: string = DEFAULT_DB_URI): DatabaseTarget {
     // sqlite:///abs/path and file:///abs/path are absolute; sqlite://rel is relative.
     if (path.startsWith('//')) path = path.slice(2)
     if (/[?#]/.test(path)) throw new TypeError(`database URI "${displayURI}": SQLite URIs take no query or fragment`)
-    return sqliteTarget(decodeURIComponent(path), displayURI)
+    let decoded: string
+    try {
+      decoded = decodeURIComponent(path)
+    } catch (error) {
+      throw new TypeError(`database URI "${displayURI}": bad percent-encoding in the path`, { cause: error })
+    }
+    return sqliteTarget(decoded, displayURI)
   }
   throw new TypeError(`unsupported database URI "${displayURI}": use postgres://…, postgresql://…, sqlite:<path> or a file path`)
 }
@@ -70,7 +76,8 @@ function sqliteTarget(path: string, displayURI: string): DatabaseTarget {
  */
 export function maskURI(uri: string): string {
   return uri
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#@]*@/i, '$1:***@')
+    // Up to the LAST "@": a password may itself contain "@" (over-masking is the safe side).
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*):.*@/i, '$1:***@')
     .replace(/([?&]password=)[^&#]*/gi, '$1***')
 }
 

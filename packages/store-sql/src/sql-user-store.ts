@@ -16,6 +16,7 @@ type Reader = Kysely<GatehouseSchema> | Transaction<GatehouseSchema>
 type UserRow = Selectable<UsersTable>
 
 const MAX_USERNAME_LENGTH = 256
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/
 
 const USER_COLUMNS = [
   'u.id',
@@ -59,13 +60,16 @@ export class SQLUserStore implements UserStore, RevocationList {
   async getUserByUsername({ username }: { readonly username: string }): Promise<StoredUser | null> {
     if (typeof username !== 'string') return null
     const normalized = normalizeUsername(username)
-    if (normalized === '') return null
+    // No stored name holds control characters (createUser refuses them), and PostgreSQL rejects
+    // NUL outright: answer "nobody" instead of letting an anonymous client provoke store errors.
+    if (normalized === '' || CONTROL_CHARACTERS.test(normalized)) return null
     return this.#db.read((db) => findUser(db, 'username', normalized))
   }
 
   async createUser(user: NewUser): Promise<StoredUser> {
     const username = normalizeUsername(String(user.username ?? ''))
     if (username === '') throw new TypeError('createUser: username is empty')
+    if (CONTROL_CHARACTERS.test(username)) throw new TypeError('createUser: username contains control characters')
     // The login route refuses longer names (core's limits.maxUsernameLength), so nobody could log in.
     if (username.length > MAX_USERNAME_LENGTH) throw new TypeError(`createUser: username longer than ${MAX_USERNAME_LENGTH} characters`)
     const roles = cleanRoles(user.roles ?? [])

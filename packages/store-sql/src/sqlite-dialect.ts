@@ -116,7 +116,14 @@ export class SQLiteDriver implements Driver {
       throw error
     }
     connection.inTransaction = true
-    await this.#config.afterBegin?.()
+    try {
+      await this.#config.afterBegin?.()
+    } catch (error) {
+      // Kysely rolls back only transactions whose begin succeeded: undo ours here, or the write
+      // lock and the queue slot would stay taken and every later write would hang.
+      await this.rollbackTransaction(connection)
+      throw error
+    }
   }
 
   async commitTransaction(connection: SQLiteConnection): Promise<void> {

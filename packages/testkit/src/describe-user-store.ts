@@ -43,11 +43,18 @@ export function describeUserStore(name: string, create: () => Promise<UserStoreF
 
     it('returns null for absent users, never throws', async () => {
       expect(await store.getUserByUsername({ username: 'nobody' })).toBeNull()
+      expect(await store.getUserByUsername({ username: 'alice\u0000' })).toBeNull()
+      expect(await store.getUserByUsername({ username: '\u001b[31malice' })).toBeNull()
       expect(await store.getUserById({ id: '00000000-0000-4000-8000-000000000000' })).toBeNull()
       expect(await store.setPassword({ id: '00000000-0000-4000-8000-000000000000', passwordHash: 'x' })).toBeNull()
       expect(await store.setRoles({ id: '00000000-0000-4000-8000-000000000000', roles: [] })).toBeNull()
       expect(await store.setDisabled({ id: '00000000-0000-4000-8000-000000000000', disabled: true })).toBeNull()
       expect(await store.deleteUser({ id: '00000000-0000-4000-8000-000000000000' })).toBe(false)
+    })
+
+    it('refuses names with control characters', async () => {
+      await expect(store.createUser({ username: 'mallory\u0000', passwordHash: 'h' })).rejects.toBeInstanceOf(TypeError)
+      await expect(store.createUser({ username: 'mal\nlory', passwordHash: 'h' })).rejects.toBeInstanceOf(TypeError)
     })
 
     it('refuses a second user whose name normalizes to a taken one', async () => {

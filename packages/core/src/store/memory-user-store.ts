@@ -30,6 +30,7 @@ export class MemoryUserStore implements UserStore {
   async createUser(user: NewUser): Promise<StoredUser> {
     const username = normalizeUsername(user.username)
     if (username === '') throw new TypeError('createUser: username is empty')
+    if (/[\u0000-\u001f\u007f]/.test(username)) throw new TypeError('createUser: username contains control characters')
     if (this.#idByName.has(username)) throw new UserExistsError(username)
     const now = new Date()
     const stored: StoredUser = Object.freeze({

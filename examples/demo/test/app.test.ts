@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { NOOP_LOGGER } from '@gatehouse/core'
+import { openSQLStore } from '@gatehouse/store-sql'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createDemoApp } from '../src/app.js'
+
+const ORIGIN = 'http://demo.test'
+
+describe('the demo app', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-demo-app-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('guards the entries API by permission and answers 503 when the database goes away', async () => {
+    const sql = await openSQLStore({ uri: join(dir, 'demo.db') })
+    await sql.accounts.add({ username: 'admin', password: 'admin passphrase 1', roles: ['Administrator'] })
+    await sql.accounts.add({ username: 'viewer', password: 'viewer passphrase 1', roles: ['Viewer'] })
+    const { app } = createDemoApp({ sql, secret: 'e'.repeat(40), secureCookies: false, logger: NOOP_LOGGER })
+    const login = async (username: string, password: string) => {
+      const res = await app.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body: JSON.stringify({ username, password }) })
+      return res.headers.getSetCookie()[0]!.split(';')[0]!
+    }
+    const admin = await login('admin', 'admin passphrase 1')
+    const viewer = await login('viewer', 'viewer passphrase 1')
+    const call = (method: string, path: string, cookie: string, body?: unknown) =>
+      app.request(`${ORIGIN}${path}`, { method, headers: { cookie, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
+
+    expect((await call('GET', '/api/entries', viewer)).status).toBe(200)
+    expect((await call('POST', '/api/entries', viewer, { text: 'hi' })).status).toBe(403)
+    const created = await call('POST', '/api/entries', admin, { text: 'hello' })
+    expect(created.status).toBe(201)
+    const { entry } = (await created.json()) as { entry: { id: number } }
+    expect((await call('POST', '/api/entries', admin, { text: '' })).status).toBe(400)
+    expect((await call('DELETE', `/api/entries/${entry.id}`, viewer)).status).toBe(403)
+    expect((await call('DELETE', `/api/entries/${entry.id}`, admin)).status).toBe(204)
+    expect((await call('DELETE', `/api/entries/${entry.id}`, admin)).status).toBe(404)
+
+    await sql.close()
+    // The admin's session is still in the cache; the page's account count needs the database.
+    const res = await call('GET', '/admin', admin)
+    expect(res.status).toBe(503)
+    expect((await app.request(`${ORIGIN}/health`)).status).toBe(503)
+  })
+})
