@@ -28,7 +28,7 @@ export type { PasswordAuthenticatorOptions } from './store/password-authenticato
 export { PasswordAuthenticator } from './store/password-authenticator.js'
 
 export type { BackoffPolicy, LoginAttempt, LoginThrottle, ThrottleDecision } from './throttle/login-throttle.js'
-export { ADDRESS_BACKOFF, USERNAME_BACKOFF, backoffSeconds } from './throttle/login-throttle.js'
+export { ADDRESS_BACKOFF, USERNAME_BACKOFF, backoffSeconds, throttleKeys } from './throttle/login-throttle.js'
 export { MemoryLoginThrottle } from './throttle/memory-login-throttle.js'
 
 export type { SessionCookie, SessionOptions, SessionState } from './session/session-manager.js'

@@ -52,6 +52,21 @@ describe('SQLLoginThrottle (SQLite)', () => {
     expect((await throttle.check(attempt)).allowed).toBe(false)
   })
 
+  it('counts attempts from a trusted device per device, so a throttled username does not lock that browser out', async () => {
+    const throttle = new SQLLoginThrottle({ database, username: { freeFailures: 2 } })
+    const attacker = { username: 'dora', address: undefined }
+    const owner = { username: 'dora', address: undefined, device: 'dev-1' }
+    for (let i = 0; i < 3; i++) await throttle.recordFailure(attacker)
+    expect((await throttle.check(attacker)).allowed).toBe(false)
+    expect((await throttle.check(owner)).allowed).toBe(true)
+    for (let i = 0; i < 3; i++) await throttle.recordFailure(owner)
+    expect(await failuresOf(database, 'd:dev-1')).toBe(3)
+    expect((await throttle.check(owner)).allowed).toBe(false)
+    await throttle.recordSuccess(owner)
+    expect(await failuresOf(database, 'd:dev-1')).toBe(0)
+    expect(await failuresOf(database, 'u:dora')).toBe(3)
+  })
+
   it('backs off exponentially up to a cap, never a permanent lock', async () => {
     const throttle = new SQLLoginThrottle({ database, username: { freeFailures: 1, baseDelaySeconds: 2, maxDelaySeconds: 10 } })
     const attempt = { username: 'dave', address: undefined }

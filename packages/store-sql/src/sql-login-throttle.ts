@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { BackoffPolicy, LoginAttempt, LoginThrottle, Logger, ThrottleDecision } from '@gatehouse/core'
-import { ADDRESS_BACKOFF, MemoryLoginThrottle, NOOP_LOGGER, StoreUnavailableError, USERNAME_BACKOFF, backoffSeconds } from '@gatehouse/core'
+import { ADDRESS_BACKOFF, MemoryLoginThrottle, NOOP_LOGGER, StoreUnavailableError, USERNAME_BACKOFF, backoffSeconds, throttleKeys } from '@gatehouse/core'
 import type { SQLDatabase } from './sql-database.js'
 
 /** Options of {@link SQLLoginThrottle}. */
@@ -22,8 +22,10 @@ interface Key {
 /**
  * {@link LoginThrottle} whose counters live in the database, so every instance sees the same
  * counts. Core's capped exponential back-off (`backoffSeconds`): after the free failures each
- * further one doubles the wait, up to `maxDelaySeconds`; never a permanent lock, so an attacker
- * can delay a real user by at most that cap. A success resets the username's counter only.
+ * further one doubles the wait, up to `maxDelaySeconds`; never a permanent lock. Attempts from a
+ * browser the user logged in from before count per device (core's `throttleKeys`), so an attacker
+ * who keeps the username throttled does not lock the user out of that browser. A success resets
+ * the user's counter only.
  *
  * Each failure is one atomic upsert (`INSERT … ON CONFLICT DO UPDATE SET failures = failures + 1`,
  * restarting the count when the last failure is older than the window), so parallel failures are
@@ -126,7 +128,7 @@ export class SQLLoginThrottle implements LoginThrottle {
   async recordSuccess(attempt: LoginAttempt): Promise<void> {
     await this.#fallback.recordSuccess(attempt)
     try {
-      const key = digest(`u:${attempt.username}`)
+      const { key } = this.#keys(attempt)[0]!
       await this.#db.write((trx) => trx.deleteFrom('gatehouse_login_throttle').where('key', '=', key).execute())
       this.#recovered()
     } catch (error) {
@@ -135,9 +137,7 @@ export class SQLLoginThrottle implements LoginThrottle {
   }
 
   #keys(attempt: LoginAttempt): Key[] {
-    const keys: Key[] = [{ key: digest(`u:${attempt.username}`), policy: this.#username }]
-    if (attempt.address !== undefined) keys.push({ key: digest(`a:${attempt.address}`), policy: this.#address })
-    return keys
+    return throttleKeys(attempt, { username: this.#username, address: this.#address }).map(({ key, policy }) => ({ key: digest(key), policy }))
   }
 
   #unavailable(error: unknown): void {

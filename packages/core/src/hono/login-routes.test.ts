@@ -403,3 +403,37 @@ describe('revocation races and outages', () => {
     expect((await app.request(`${ORIGIN}/admin`, { headers: { cookie: cookie! } })).status).toBe(401)
   })
 })
+
+describe('trusted devices', () => {
+  const deviceCookieOf = (res: Response) => res.headers.getSetCookie().find((c) => c.startsWith('gatehouse-device='))?.split(';')[0]
+
+  it('keeps a user able to log in from a browser they used before while an attacker keeps their username throttled', async () => {
+    const throttle = new MemoryLoginThrottle({ username: { freeFailures: 2 } })
+    const { login } = await createTestApp({ throttle })
+    const first = await login('admin', 'admin-password-1')
+    const device = deviceCookieOf(first.res)
+    expect(device).toBeDefined()
+    expect(first.res.headers.getSetCookie().find((c) => c.startsWith('gatehouse-device='))).toMatch(/HttpOnly.*SameSite=Strict|SameSite=Strict.*HttpOnly/)
+    const viewerDevice = deviceCookieOf((await login('viewer', 'viewer-password-1')).res)
+
+    for (let i = 0; i < 4; i++) await login('admin', `attacker-guess-${i}`)
+    expect((await login('admin', 'admin-password-1')).res.status).toBe(429)
+    expect((await login('admin', 'admin-password-1', { cookie: device! })).res.status).toBe(200)
+    // Bound to the username: another user's device cookie does not help.
+    expect((await login('admin', 'admin-password-1', { cookie: viewerDevice! })).res.status).toBe(429)
+    // Guesses made from the trusted browser are throttled too, per device.
+    for (let i = 0; i < 3; i++) expect((await login('admin', `wrong-${i}`, { cookie: device! })).res.status).toBe(401)
+    expect((await login('admin', 'admin-password-1', { cookie: device! })).res.status).toBe(429)
+  })
+
+  it('ignores a forged or tampered device cookie', async () => {
+    const throttle = new MemoryLoginThrottle({ username: { freeFailures: 1 } })
+    const { login } = await createTestApp({ throttle })
+    const device = deviceCookieOf((await login('admin', 'admin-password-1')).res)!
+    for (let i = 0; i < 3; i++) await login('admin', `attacker-guess-${i}`)
+    const tampered = device.slice(0, 60) + (device[60] === 'a' ? 'b' : 'a') + device.slice(61)
+    for (const cookie of [tampered, 'gatehouse-device=Fe26.2**x', `gatehouse-device=${'A'.repeat(5000)}`]) {
+      expect((await login('admin', 'admin-password-1', { cookie })).res.status).toBe(429)
+    }
+  })
+})

@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
-import { getCookie } from 'hono/cookie'
+import { getCookie, setCookie } from 'hono/cookie'
 import { HTTPException } from 'hono/http-exception'
 import type { Credentials } from '../authenticators/authenticator.js'
 import { AuthError, AuthenticatorUnavailableError, RequestRejectedError, StoreUnavailableError } from '../errors.js'
@@ -67,7 +67,9 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
     }
 
     const credentials: Credentials = { username: fields.username as string, password: fields.password as string }
-    const attempt = { username: normalizeUsername(credentials.username), address: clientAddress(c, options.trustedProxies) }
+    const username = normalizeUsername(credentials.username)
+    const device = await sessions.deviceOf(getCookie(c, sessions.deviceCookieName), username)
+    const attempt = { username, address: clientAddress(c, options.trustedProxies), device }
     // One attempt per username at a time in this process: parallel guesses cannot all pass the
     // throttle's check before any of their failures is counted.
     const result = await attemptsInFlight.run(attempt.username, async () => {
@@ -106,6 +108,12 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
     const previous = c.get('gatehouse')?.session
     if (previous?.status === 'active') await sessions.revoke(previous.payload)
     auth.setSessionCookie(c, await sessions.issue(result.user))
+    if (device === undefined) {
+      const deviceCookie = await sessions.issueDevice(username)
+      if (deviceCookie !== null) {
+        setCookie(c, deviceCookie.name, deviceCookie.value, { httpOnly: true, secure: deviceCookie.secure, sameSite: 'Strict', path: '/', maxAge: deviceCookie.maxAgeSeconds })
+      }
+    }
     logger.info({ username: result.user.username, source: result.user.source }, 'login')
     void runHook(auth, 'onLogin', { user: result.user, request: c.req.raw })
     if (mode === 'json') return c.json({ user: describeUser(auth, result.user) })

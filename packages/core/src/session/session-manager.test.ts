@@ -146,3 +146,21 @@ describe('SessionManager', () => {
     expect(sessions.cookieName).toBe('__Host-gatehouse')
   })
 })
+
+describe('device cookies', () => {
+  it('are not sessions, and sessions are not device cookies', async () => {
+    const { sessions } = setup()
+    const device = await sessions.issueDevice('alice')
+    expect(device?.name).toBe('gatehouse-device')
+    expect(await sessions.read(device!.value)).toEqual({ status: 'none' })
+    expect(await sessions.deviceOf(device!.value, 'alice')).toMatch(/^[\w-]{22}$/)
+    expect(await sessions.deviceOf(device!.value, 'bob')).toBeUndefined()
+    const session = await sessions.issue(alice)
+    expect(await sessions.deviceOf(session.value, 'alice')).toBeUndefined()
+  })
+
+  it('can be turned off', async () => {
+    const { sessions } = setup({ trustedDeviceDays: 0 })
+    expect(await sessions.issueDevice('alice')).toBeNull()
+  })
+})

@@ -34,6 +34,13 @@ export interface SessionOptions {
    * @default { ttlMs: 5000, maxEntries: 10000 }
    */
   readonly cache?: { readonly ttlMs?: number; readonly maxEntries?: number } | false
+  /**
+   * After a successful login the browser gets a sealed device cookie bound to the username.
+   * Login attempts that carry it are throttled per device, so failures an attacker piles onto
+   * the username do not lock the user out of browsers they used before. 0 turns it off.
+   * @default 180 (days)
+   */
+  readonly trustedDeviceDays?: number
 }
 
 /** What the sealed cookie holds. */
@@ -45,6 +52,13 @@ interface SessionPayload {
   readonly iat: number
   /** Last activity (ms): start of the idle timeout. */
   readonly lat: number
+}
+
+/** What a device cookie holds: which user logged in from this browser before. */
+interface DevicePayload {
+  readonly kind: 'device'
+  readonly username: string
+  readonly device: string
 }
 
 /** The state of a request's session. */
@@ -72,7 +86,9 @@ const IRON_SEAL = /^Fe26\.2\*\d+\*[\w-]+\*[\w-]+\*[\w-]+\*\d*\*[\w-]+\*[\w-]+~2$
  */
 export class SessionManager {
   readonly cookieName: string
+  readonly deviceCookieName: string
   readonly secure: boolean
+  readonly #deviceTTLSeconds: number
   readonly #passwords: Record<number, string>
   readonly #idleMs: number
   readonly #absoluteMs: number
@@ -99,6 +115,10 @@ export class SessionManager {
     this.cookieName = options.cookieName ?? (this.secure ? '__Host-gatehouse' : 'gatehouse')
     if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(this.cookieName)) throw new TypeError('createAuth: invalid session.cookieName')
     if (this.cookieName.startsWith('__Host-') && !this.secure) throw new TypeError('createAuth: a __Host- cookie must be secure')
+    this.deviceCookieName = this.secure ? '__Host-gatehouse-device' : 'gatehouse-device'
+    const deviceDays = options.trustedDeviceDays ?? 180
+    if (!(deviceDays >= 0)) throw new TypeError('createAuth: session.trustedDeviceDays must be 0 or more')
+    this.#deviceTTLSeconds = Math.round(deviceDays * 86_400)
     const idle = options.idleTimeoutSeconds ?? 1800
     const absolute = options.absoluteTimeoutSeconds ?? 28_800
     if (!(idle > 0) || !(absolute > 0)) throw new TypeError('createAuth: session timeouts must be positive')
@@ -110,6 +130,27 @@ export class SessionManager {
     this.#cache = new TTLCache({ ttlMs: cache.ttlMs ?? 5000, maxEntries: cache.maxEntries ?? 10_000 })
     this.#registry = deps.registry
     this.#revocations = deps.revocations
+  }
+
+  /** A device cookie for this username, or `null` when trusted devices are off. */
+  async issueDevice(username: string): Promise<SessionCookie | null> {
+    if (this.#deviceTTLSeconds === 0) return null
+    const device: DevicePayload = { kind: 'device', username, device: randomBytes(16).toString('base64url') }
+    const value = await sealData(device, { password: this.#passwords, ttl: this.#deviceTTLSeconds })
+    return { name: this.deviceCookieName, value, maxAgeSeconds: this.#deviceTTLSeconds, secure: this.secure }
+  }
+
+  /** The device id in a device cookie, if the cookie is genuine and was issued for `username`. */
+  async deviceOf(cookie: string | undefined, username: string): Promise<string | undefined> {
+    if (this.#deviceTTLSeconds === 0 || cookie === undefined || cookie.length > MAX_COOKIE_BYTES || !IRON_SEAL.test(cookie)) return undefined
+    let data: unknown
+    try {
+      data = await unsealData(cookie, { password: this.#passwords, ttl: this.#deviceTTLSeconds })
+    } catch {
+      return undefined
+    }
+    const device = data as Partial<DevicePayload>
+    return device.kind === 'device' && device.username === username && typeof device.device === 'string' ? device.device : undefined
   }
 
   /** Seals a new session for a freshly authenticated user (a new id every login: no fixation). */

@@ -1,5 +1,5 @@
 import type { BackoffPolicy, LoginAttempt, LoginThrottle, ThrottleDecision } from './login-throttle.js'
-import { ADDRESS_BACKOFF, USERNAME_BACKOFF, backoffSeconds } from './login-throttle.js'
+import { ADDRESS_BACKOFF, USERNAME_BACKOFF, backoffSeconds, throttleKeys } from './login-throttle.js'
 
 interface Counter {
   failures: number
@@ -25,7 +25,7 @@ export class MemoryLoginThrottle implements LoginThrottle {
   async check(attempt: LoginAttempt): Promise<ThrottleDecision> {
     const now = Date.now()
     let wait = 0
-    for (const [key, policy] of this.#keys(attempt)) {
+    for (const { key, policy } of this.#keys(attempt)) {
       const counter = this.#live(key, policy, now)
       if (counter) wait = Math.max(wait, backoffSeconds(policy, counter.failures, counter.lastFailureAt, now))
     }
@@ -34,7 +34,7 @@ export class MemoryLoginThrottle implements LoginThrottle {
 
   async recordFailure(attempt: LoginAttempt): Promise<void> {
     const now = Date.now()
-    for (const [key, policy] of this.#keys(attempt)) {
+    for (const { key, policy } of this.#keys(attempt)) {
       const counter = this.#live(key, policy, now) ?? { failures: 0, lastFailureAt: now }
       counter.failures += 1
       counter.lastFailureAt = now
@@ -49,12 +49,11 @@ export class MemoryLoginThrottle implements LoginThrottle {
   }
 
   async recordSuccess(attempt: LoginAttempt): Promise<void> {
-    this.#counters.delete(`u:${attempt.username}`)
+    this.#counters.delete(this.#keys(attempt)[0]!.key)
   }
 
-  *#keys(attempt: LoginAttempt): Iterable<[string, BackoffPolicy]> {
-    yield [`u:${attempt.username}`, this.#username]
-    if (attempt.address !== undefined) yield [`a:${attempt.address}`, this.#address]
+  #keys(attempt: LoginAttempt) {
+    return throttleKeys(attempt, { username: this.#username, address: this.#address })
   }
 
   #live(key: string, policy: BackoffPolicy, now: number): Counter | undefined {
