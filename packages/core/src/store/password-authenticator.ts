@@ -15,9 +15,9 @@ export interface PasswordAuthenticatorOptions {
  * Logs users in against a {@link UserStore} with a {@link PasswordHasher}, and resumes their
  * sessions only while the store's session version still matches.
  *
- * Unknown, disabled and wrong-password users are indistinguishable to the caller: all are
- * `rejected` after one password verification (a dummy one for unknown users), so their timing
- * matches too.
+ * Unknown, disabled and wrong-password users are indistinguishable to the caller: each costs one
+ * password verification (a dummy one for unknown users, who are `skipped`: not this store's) and
+ * the login route answers all of them with the same 401.
  */
 export class PasswordAuthenticator implements Authenticator {
   readonly id: string
@@ -41,7 +41,10 @@ export class PasswordAuthenticator implements Authenticator {
     if (user === null || user.passwordHash === null) {
       // Unknown users pay for a verify as known ones do, so timing does not reveal who exists.
       await this.#hasher.verify({ hash: await this.#dummy(), password: credentials.password })
-      return { outcome: 'rejected', reason: 'invalid-credentials' }
+      // "Not mine": the next authenticator may know the user. The HTTP answer is the same 401 as
+      // for a wrong password; but while another authenticator is down, an attempt that no one
+      // could check is not counted as a failed password (one that this store refused is).
+      return { outcome: 'skipped' }
     }
     const valid = await this.#hasher.verify({ hash: user.passwordHash, password: credentials.password })
     if (!valid) return { outcome: 'rejected', reason: 'invalid-credentials' }
