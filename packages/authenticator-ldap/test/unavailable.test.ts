@@ -64,7 +64,7 @@ describe('LDAP server stopped', () => {
         expect(ldapUser.body?.error?.code).toBe('ERR_AUTHENTICATOR_UNAVAILABLE')
       }
       // More than the free failures went by: had they counted, alice would now be throttled.
-      expect(await auth.throttle.check({ username: 'alice', address: undefined })).toEqual({ allowed: true })
+      expect(await auth.throttle.begin({ username: 'alice', address: undefined })).toEqual({ allowed: true })
       expect(auth.authenticators.unavailableCounts().get('ldap')).toBe(8)
     } finally {
       await down.close()

@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { failuresOf, openTestStore, removeTempDirectories, tempSQLiteURI } from '../test/fixtures.js'
 import type { SQLStore } from './open-sql-store.js'
 import { SQLDatabase } from './sql-database.js'
 import { SQLLoginThrottle } from './sql-login-throttle.js'
+
+const digestOf = (key: string) => createHash('sha256').update(key).digest('hex')
 
 describe('SQLLoginThrottle (SQLite)', () => {
   let uri: string
@@ -19,50 +22,65 @@ describe('SQLLoginThrottle (SQLite)', () => {
     removeTempDirectories()
   })
 
-  it('counts 50 parallel failures exactly, in the database, for username and address', async () => {
+  it('counts 50 parallel attempts exactly, in the database, for username and address', async () => {
     const throttle = new SQLLoginThrottle({ database, username: { freeFailures: 50 }, address: { freeFailures: 50 } })
     const attempt = { username: 'alice', address: '192.0.2.1' }
-    await Promise.all(Array.from({ length: 50 }, () => throttle.recordFailure(attempt)))
+    const decisions = await Promise.all(Array.from({ length: 50 }, () => throttle.begin(attempt)))
+    expect(decisions.every((d) => d.allowed)).toBe(true)
     expect(await failuresOf(database, 'u:alice')).toBe(50)
     expect(await failuresOf(database, 'a:192.0.2.1')).toBe(50)
-    expect(await throttle.check(attempt)).toEqual({ allowed: true }) // 50 free
-    await throttle.recordFailure(attempt)
-    expect(await throttle.check(attempt)).toMatchObject({ allowed: false })
+    expect(await throttle.begin(attempt)).toEqual({ allowed: true }) // the 51st: 50 were free
+    expect(await throttle.begin(attempt)).toMatchObject({ allowed: false })
+    expect(await failuresOf(database, 'u:alice')).toBe(51) // a refused attempt is not counted
+  })
+
+  it('lets no more of a parallel burst through, across instances, than the limit allows', async () => {
+    const other = await SQLDatabase.open({ uri })
+    try {
+      const a = new SQLLoginThrottle({ database, username: { freeFailures: 5 } })
+      const b = new SQLLoginThrottle({ database: other, username: { freeFailures: 5 } })
+      const attempt = { username: 'burst', address: undefined }
+      const decisions = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).begin(attempt)))
+      expect(decisions.filter((d) => d.allowed)).toHaveLength(6)
+      expect(await failuresOf(database, 'u:burst')).toBe(6)
+    } finally {
+      await other.close()
+    }
   })
 
   it('is shared by every instance on the database', async () => {
     const a = sql.throttle
     const b = new SQLLoginThrottle({ database })
     const attempt = { username: 'bob', address: undefined }
-    for (let i = 0; i < 5; i++) await a.recordFailure(attempt)
-    expect(await b.check(attempt)).toEqual({ allowed: true })
-    await b.recordFailure(attempt)
-    expect(await a.check(attempt)).toEqual({ allowed: false, retryAfterSeconds: 1 })
+    for (let i = 0; i < 5; i++) expect((await a.begin(attempt)).allowed).toBe(true)
+    expect(await b.begin(attempt)).toEqual({ allowed: true })
+    expect(await a.begin(attempt)).toEqual({ allowed: false, retryAfterSeconds: 1 })
   })
 
-  it('resets the username on success, never the address', async () => {
+  it('on success resets the user and takes back the address count; an abandoned attempt takes back both', async () => {
     const throttle = new SQLLoginThrottle({ database, username: { freeFailures: 2 }, address: { freeFailures: 2 } })
     const attempt = { username: 'carol', address: '198.51.100.7' }
-    for (let i = 0; i < 3; i++) await throttle.recordFailure(attempt)
-    expect((await throttle.check(attempt)).allowed).toBe(false)
-    await throttle.recordSuccess(attempt)
+    for (let i = 0; i < 3; i++) await throttle.begin(attempt)
+    await throttle.succeeded(attempt)
     expect(await failuresOf(database, 'u:carol')).toBe(0)
-    expect(await failuresOf(database, 'a:198.51.100.7')).toBe(3)
-    expect((await throttle.check({ username: 'carol', address: undefined })).allowed).toBe(true)
-    expect((await throttle.check(attempt)).allowed).toBe(false)
+    expect(await failuresOf(database, 'a:198.51.100.7')).toBe(2)
+    await throttle.begin({ username: 'zed', address: undefined })
+    await throttle.abandoned({ username: 'zed', address: undefined })
+    expect(await failuresOf(database, 'u:zed')).toBe(0)
+    await throttle.abandoned({ username: 'zed', address: undefined })
+    expect(await failuresOf(database, 'u:zed')).toBe(0) // never below zero
   })
 
   it('counts attempts from a trusted device per device, so a throttled username does not lock that browser out', async () => {
     const throttle = new SQLLoginThrottle({ database, username: { freeFailures: 2 } })
     const attacker = { username: 'dora', address: undefined }
     const owner = { username: 'dora', address: undefined, device: 'dev-1' }
-    for (let i = 0; i < 3; i++) await throttle.recordFailure(attacker)
-    expect((await throttle.check(attacker)).allowed).toBe(false)
-    expect((await throttle.check(owner)).allowed).toBe(true)
-    for (let i = 0; i < 3; i++) await throttle.recordFailure(owner)
+    for (let i = 0; i < 3; i++) await throttle.begin(attacker)
+    expect((await throttle.begin(attacker)).allowed).toBe(false)
+    for (let i = 0; i < 3; i++) expect((await throttle.begin(owner)).allowed).toBe(true)
     expect(await failuresOf(database, 'd:dev-1')).toBe(3)
-    expect((await throttle.check(owner)).allowed).toBe(false)
-    await throttle.recordSuccess(owner)
+    expect((await throttle.begin(owner)).allowed).toBe(false)
+    await throttle.succeeded(owner)
     expect(await failuresOf(database, 'd:dev-1')).toBe(0)
     expect(await failuresOf(database, 'u:dora')).toBe(3)
   })
@@ -70,10 +88,13 @@ describe('SQLLoginThrottle (SQLite)', () => {
   it('backs off exponentially up to a cap, never a permanent lock', async () => {
     const throttle = new SQLLoginThrottle({ database, username: { freeFailures: 1, baseDelaySeconds: 2, maxDelaySeconds: 10 } })
     const attempt = { username: 'dave', address: undefined }
+    // Each row: the wait after that many counted failures (the counter is set directly so the
+    // test does not have to sleep through the delays).
     const waits: number[] = []
-    for (let i = 0; i < 8; i++) {
-      await throttle.recordFailure(attempt)
-      const decision = await throttle.check(attempt)
+    for (let failures = 1; failures <= 8; failures++) {
+      await database.kysely.deleteFrom('gatehouse_login_throttle').where('key', '=', digestOf('u:dave')).execute()
+      await database.kysely.insertInto('gatehouse_login_throttle').values({ key: digestOf('u:dave'), failures, last_failure_at: Date.now() }).execute()
+      const decision = await throttle.begin(attempt)
       waits.push(decision.allowed ? 0 : decision.retryAfterSeconds)
     }
     expect(waits).toEqual([0, 2, 4, 8, 10, 10, 10, 10])
@@ -82,12 +103,11 @@ describe('SQLLoginThrottle (SQLite)', () => {
   it('starts a new count after a quiet window', async () => {
     const throttle = new SQLLoginThrottle({ database, username: { freeFailures: 1, windowSeconds: 1 } })
     const attempt = { username: 'erin', address: undefined }
-    await throttle.recordFailure(attempt)
-    await throttle.recordFailure(attempt)
-    expect((await throttle.check(attempt)).allowed).toBe(false)
+    await throttle.begin(attempt)
+    await throttle.begin(attempt)
+    expect((await throttle.begin(attempt)).allowed).toBe(false)
     await new Promise((resolve) => setTimeout(resolve, 1100))
-    expect((await throttle.check(attempt)).allowed).toBe(true)
-    await throttle.recordFailure(attempt)
+    expect((await throttle.begin(attempt)).allowed).toBe(true)
     expect(await failuresOf(database, 'u:erin')).toBe(1)
   })
 
@@ -102,9 +122,8 @@ describe('SQLLoginThrottle (SQLite)', () => {
     const throttle = new SQLLoginThrottle({ database: spare, username: { freeFailures: 1 } })
     await spare.close()
     const attempt = { username: 'frank', address: undefined }
-    expect(await throttle.check(attempt)).toEqual({ allowed: true })
-    await throttle.recordFailure(attempt)
-    await throttle.recordFailure(attempt)
-    expect((await throttle.check(attempt)).allowed).toBe(false)
+    expect(await throttle.begin(attempt)).toEqual({ allowed: true })
+    expect(await throttle.begin(attempt)).toEqual({ allowed: true })
+    expect((await throttle.begin(attempt)).allowed).toBe(false)
   })
 })

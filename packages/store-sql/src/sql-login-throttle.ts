@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto'
 import type { BackoffPolicy, LoginAttempt, LoginThrottle, Logger, ThrottleDecision } from '@gatehouse/core'
 import { ADDRESS_BACKOFF, MemoryLoginThrottle, NOOP_LOGGER, StoreUnavailableError, USERNAME_BACKOFF, backoffSeconds, throttleKeys } from '@gatehouse/core'
+import type { Transaction } from 'kysely'
+import type { GatehouseSchema } from './schema.js'
 import type { SQLDatabase } from './sql-database.js'
 
 /** Options of {@link SQLLoginThrottle}. */
@@ -27,15 +29,16 @@ interface Key {
  * who keeps the username throttled does not lock the user out of that browser. A success resets
  * the user's counter only.
  *
- * Each failure is one atomic upsert (`INSERT … ON CONFLICT DO UPDATE SET failures = failures + 1`,
- * restarting the count when the last failure is older than the window), so parallel failures are
- * all counted, on PostgreSQL by its row lock and on SQLite by its write lock.
+ * `begin` decides and counts in one transaction over the attempt's rows, locked (`FOR UPDATE`
+ * on PostgreSQL; SQLite's write transaction runs alone), so parallel attempts on every instance
+ * are all counted and no more of them pass than the limit allows. A count restarts when the last
+ * failure is older than the window.
  *
  * Keys are SHA-256 digests of `u:<username>` / `a:<address>`: people type passwords into the
  * username field, and the throttle table should not become a list of them.
  *
  * When the database is unavailable the throttle keeps counting in process memory (core's
- * `MemoryLoginThrottle`, whose counts keep applying afterwards) instead of failing the request:
+ * `MemoryLoginThrottle`, until the database answers again) instead of failing the request:
  * the login itself then answers 503 through the authenticator, and other authenticators in the
  * chain stay throttled per process.
  *
@@ -50,7 +53,7 @@ export class SQLLoginThrottle implements LoginThrottle {
   readonly #address: BackoffPolicy
   readonly #fallback: MemoryLoginThrottle
   readonly #logger: Logger
-  #failuresSincePrune = 0
+  #attemptsSincePrune = 0
   #degraded = false
 
   constructor(options: SQLLoginThrottleOptions) {
@@ -61,75 +64,71 @@ export class SQLLoginThrottle implements LoginThrottle {
     this.#logger = options.logger ?? NOOP_LOGGER
   }
 
-  async check(attempt: LoginAttempt): Promise<ThrottleDecision> {
-    const keys = this.#keys(attempt)
+  async begin(attempt: LoginAttempt): Promise<ThrottleDecision> {
+    // Locked in one order (sorted keys), so two attempts sharing a key never deadlock.
+    const keys = this.#keys(attempt).sort((a, b) => (a.key < b.key ? -1 : 1))
     const now = Date.now()
-    let wait = 0
+    const prune = ++this.#attemptsSincePrune >= 500
+    if (prune) this.#attemptsSincePrune = 0
+    let decision: ThrottleDecision
     try {
-      const rows = await this.#db.read((db) =>
-        db
+      decision = await this.#db.write(async (trx) => {
+        // Rows must exist to be locked; SQLite's write transaction already runs alone.
+        for (const { key } of keys) {
+          await trx.insertInto('gatehouse_login_throttle').values({ key, failures: 0, last_failure_at: 0 }).onConflict((oc) => oc.column('key').doNothing()).execute()
+        }
+        let select = trx
           .selectFrom('gatehouse_login_throttle')
           .select(['key', 'failures', 'last_failure_at'])
-          .where(
-            'key',
-            'in',
-            keys.map((k) => k.key),
-          )
-          .execute(),
-      )
-      for (const row of rows) {
-        const policy = keys.find((k) => k.key === row.key)!.policy
-        const last = Number(row.last_failure_at)
-        if (now - last > policy.windowSeconds * 1000) continue
-        wait = Math.max(wait, backoffSeconds(policy, Number(row.failures), last, now))
-      }
-      this.#recovered()
-    } catch (error) {
-      this.#unavailable(error)
-    }
-    const local = await this.#fallback.check(attempt)
-    if (!local.allowed) wait = Math.max(wait, local.retryAfterSeconds)
-    return wait > 0 ? { allowed: false, retryAfterSeconds: wait } : { allowed: true }
-  }
-
-  async recordFailure(attempt: LoginAttempt): Promise<void> {
-    const now = Date.now()
-    const prune = ++this.#failuresSincePrune >= 500
-    if (prune) this.#failuresSincePrune = 0
-    try {
-      await this.#db.write(async (trx) => {
-        for (const { key, policy } of this.#keys(attempt)) {
-          const windowStart = now - policy.windowSeconds * 1000
-          await trx
-            .insertInto('gatehouse_login_throttle')
-            .values({ key, failures: 1, last_failure_at: now })
-            .onConflict((oc) =>
-              oc.column('key').doUpdateSet((eb) => ({
-                // A failure after a quiet window starts a new count instead of adding to the old one.
-                failures: eb.case().when('gatehouse_login_throttle.last_failure_at', '<', windowStart).then(1).else(eb('gatehouse_login_throttle.failures', '+', 1)).end(),
-                last_failure_at: now,
-              })),
-            )
-            .execute()
+          .where('key', 'in', keys.map((k) => k.key))
+          .orderBy('key')
+        if (this.#db.dialect === 'postgres') select = select.forUpdate()
+        const rows = await select.execute()
+        let wait = 0
+        const counts = new Map<string, number>()
+        for (const row of rows) {
+          const policy = keys.find((k) => k.key === row.key)!.policy
+          const last = Number(row.last_failure_at)
+          // Failures older than the window are forgotten: the count starts again.
+          const failures = now - last > policy.windowSeconds * 1000 ? 0 : Number(row.failures)
+          counts.set(row.key, failures)
+          wait = Math.max(wait, backoffSeconds(policy, failures, last, now))
+        }
+        if (wait > 0) return { allowed: false, retryAfterSeconds: wait }
+        for (const { key } of keys) {
+          await trx.updateTable('gatehouse_login_throttle').set({ failures: (counts.get(key) ?? 0) + 1, last_failure_at: now }).where('key', '=', key).execute()
         }
         // Forgotten counters go now and then; the longest window decides what is forgotten.
         if (prune) {
           const horizon = now - Math.max(this.#username.windowSeconds, this.#address.windowSeconds) * 1000
           await trx.deleteFrom('gatehouse_login_throttle').where('last_failure_at', '<', horizon).execute()
         }
+        return { allowed: true }
       })
       this.#recovered()
     } catch (error) {
       this.#unavailable(error)
-      await this.#fallback.recordFailure(attempt)
+      return this.#fallback.begin(attempt)
     }
+    return decision
   }
 
-  async recordSuccess(attempt: LoginAttempt): Promise<void> {
-    await this.#fallback.recordSuccess(attempt)
+  async succeeded(attempt: LoginAttempt): Promise<void> {
+    await this.#fallback.succeeded(attempt)
+    const [user, address] = this.#keys(attempt)
+    await this.#update((trx) => trx.deleteFrom('gatehouse_login_throttle').where('key', '=', user!.key).execute().then(() => address && takeBack(trx, address.key)))
+  }
+
+  async abandoned(attempt: LoginAttempt): Promise<void> {
+    await this.#fallback.abandoned(attempt)
+    await this.#update(async (trx) => {
+      for (const { key } of this.#keys(attempt)) await takeBack(trx, key)
+    })
+  }
+
+  async #update(run: (trx: Transaction<GatehouseSchema>) => Promise<unknown>): Promise<void> {
     try {
-      const { key } = this.#keys(attempt)[0]!
-      await this.#db.write((trx) => trx.deleteFrom('gatehouse_login_throttle').where('key', '=', key).execute())
+      await this.#db.write(run)
       this.#recovered()
     } catch (error) {
       this.#unavailable(error)
@@ -151,6 +150,15 @@ export class SQLLoginThrottle implements LoginThrottle {
     this.#degraded = false
     this.#logger.warn({}, 'login throttle: database available again')
   }
+}
+
+/** One advance count taken back (never below zero). */
+async function takeBack(trx: Transaction<GatehouseSchema>, key: string): Promise<void> {
+  await trx
+    .updateTable('gatehouse_login_throttle')
+    .set((eb) => ({ failures: eb.case().when('failures', '>', 0).then(eb('failures', '-', 1)).else(0).end() }))
+    .where('key', '=', key)
+    .execute()
 }
 
 function digest(key: string): string {

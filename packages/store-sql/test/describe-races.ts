@@ -63,6 +63,18 @@ export function describeRaces(name: string, newDatabaseURI: () => Promise<string
       expect(await failuresOf(database, 'a:203.0.113.9')).toBe(50)
     })
 
+    it('lets no more of a parallel guessing burst through two apps than the limit allows', async () => {
+      await a.accounts.add({ username: 'wanda', password: 'wanda passphrase' })
+      const throttle = { username: { freeFailures: 4 } }
+      const appA = createSQLApp(a, { throttle: new SQLLoginThrottle({ database, ...throttle }) })
+      const appB = createSQLApp(b, { throttle: new SQLLoginThrottle({ database, ...throttle }) })
+      const responses = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? appA : appB).login('wanda', `guess-${i}`)))
+      const statuses = responses.map(({ res }) => res.status)
+      expect(statuses.filter((status) => status === 401)).toHaveLength(5)
+      expect(statuses.filter((status) => status === 429)).toHaveLength(25)
+      expect(await failuresOf(database, 'u:wanda')).toBe(5)
+    })
+
     it('rehashes at login when the parameters rise, without ending sessions', async () => {
       await a.accounts.add({ username: 'peggy', password: 'peggy passphrase' })
       const before = (await a.accounts.get({ username: 'peggy' }))!

@@ -8,7 +8,8 @@ import { openSQLStore } from '../src/index.js'
 import { LIGHT_HASHER } from './fixtures.js'
 
 const [uri, command, ...args] = process.argv.slice(2)
-const sql = await openSQLStore({ uri, hasher: LIGHT_HASHER })
+// Limits high enough that every attempt of the test is let through and counted.
+const sql = await openSQLStore({ uri, hasher: LIGHT_HASHER, throttle: { username: { freeFailures: 10_000 } } })
 const say = (message: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(message)}\n`)
 
 if (command === 'write') {
@@ -24,7 +25,7 @@ if (command === 'write') {
     Array.from({ length: count }, async (_, i) => {
       try {
         await sql.store.createUser({ username: `${prefix}-${i}`, passwordHash: hash, roles: ['User'] })
-        await sql.throttle.recordFailure({ username: 'shared-target', address: undefined })
+        await sql.throttle.begin({ username: 'shared-target', address: undefined })
       } catch (error) {
         errors.push(String((error as { cause?: unknown }).cause ?? error))
       }

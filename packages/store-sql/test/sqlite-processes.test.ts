@@ -36,7 +36,7 @@ function child(...args: string[]) {
 describe('several processes on one SQLite file', () => {
   it('writes from two processes at once without SQLITE_BUSY or lost counts', async () => {
     const uri = tempSQLiteURI()
-    const sql = await openTestStore(uri)
+    const sql = await openTestStore(uri, { throttle: { username: { freeFailures: 10_000 } } })
     const other = child(uri, 'write', 'child', '150')
     expect(await other.next()).toEqual({ ready: true })
     const hash = await sql.hasher.hash('shared parent passphrase')
@@ -46,7 +46,7 @@ describe('several processes on one SQLite file', () => {
       Array.from({ length: 150 }, async (_, i) => {
         try {
           await sql.store.createUser({ username: `parent-${i}`, passwordHash: hash, roles: ['User'] })
-          await sql.throttle.recordFailure({ username: 'shared-target', address: undefined })
+          await sql.throttle.begin({ username: 'shared-target', address: undefined })
         } catch (error) {
           errors.push(error)
         }

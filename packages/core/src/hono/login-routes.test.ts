@@ -322,7 +322,7 @@ describe('backend outages in the login routes', () => {
     const down = async () => {
       throw new StoreUnavailableError('down')
     }
-    const { login } = await createTestApp({ throttle: { check: down, recordFailure: down, recordSuccess: down } })
+    const { login } = await createTestApp({ throttle: { begin: down, succeeded: down, abandoned: down } })
     const { res } = await login('admin', 'admin-password-1')
     expect(res.status).toBe(503)
   })

@@ -5,7 +5,6 @@ import { HTTPException } from 'hono/http-exception'
 import type { Credentials } from '../authenticators/authenticator.js'
 import { AuthError, AuthenticatorUnavailableError, RequestRejectedError, StoreUnavailableError } from '../errors.js'
 import type { User } from '../model/user.js'
-import { KeyedMutex } from '../internal/keyed-mutex.js'
 import { isAuthenticated, normalizeUsername } from '../model/user.js'
 import type { Auth, AuthEnv, AuthHooks } from './create-auth.js'
 import { errorResponse, statusOf } from './http-errors.js'
@@ -24,7 +23,6 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
   const { options, sessions, throttle, authenticators, logger } = auth
   const { limits } = options
   const routes = new Hono<AuthEnv>()
-  const attemptsInFlight = new KeyedMutex()
   // The routes work whether or not the app installed `auth.middleware()` in front of them.
   const identify = auth.middleware()
   routes.use(async function gatehouseEnsureIdentified(c, next) {
@@ -70,27 +68,18 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
     const username = normalizeUsername(credentials.username)
     const device = await sessions.deviceOf(getCookie(c, sessions.deviceCookieName), username)
     const attempt = { username, address: clientAddress(c, options.trustedProxies), device }
-    // One attempt per username at a time in this process: parallel guesses cannot all pass the
-    // throttle's check before any of their failures is counted.
-    const result = await attemptsInFlight.run(attempt.username, async () => {
-      // Throttle before the chain, so a throttled attempt costs no hashing at all.
-      const decision = await throttle.check(attempt)
-      if (!decision.allowed) return decision
-      const chain = await authenticators.authenticate({ credentials, request: c.req.raw })
-      // An outage is not the user's fault, unless another authenticator did check and refuse the
-      // password: then it counts, or an outage elsewhere would switch brute-force protection off.
-      if (chain.outcome === 'rejected' || chain.outcome === 'skipped' || (chain.outcome === 'unavailable' && chain.rejected)) {
-        await throttle.recordFailure(attempt)
-      } else if (chain.outcome === 'authenticated') {
-        await throttle.recordSuccess(attempt)
-      }
-      return chain
-    })
-    if ('allowed' in result) {
+    // Counted in advance by the same atomic step that lets it through, so parallel guesses (in
+    // every instance) cannot all slip past the limit; a throttled attempt costs no hashing at all.
+    const decision = await throttle.begin(attempt)
+    if (!decision.allowed) {
       void runHook(auth, 'onLoginFailed', { username: attempt.username, reason: 'throttled', request: c.req.raw })
-      return fail('ERR_TOO_MANY_ATTEMPTS', result.retryAfterSeconds)
+      return fail('ERR_TOO_MANY_ATTEMPTS', decision.retryAfterSeconds)
     }
+    const result = await authenticators.authenticate({ credentials, request: c.req.raw })
     if (result.outcome === 'unavailable') {
+      // Not the user's fault, unless another authenticator did check and refuse the password: then
+      // it stays counted, or an outage elsewhere would switch brute-force protection off.
+      if (!result.rejected) await throttle.abandoned(attempt)
       void runHook(auth, 'onLoginFailed', { username: attempt.username, reason: 'unavailable', request: c.req.raw })
       return fail('ERR_AUTHENTICATOR_UNAVAILABLE')
     }
@@ -99,6 +88,7 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
       void runHook(auth, 'onLoginFailed', { username: attempt.username, reason: 'invalid-credentials', request: c.req.raw })
       return fail('ERR_INVALID_CREDENTIALS')
     }
+    await throttle.succeeded(attempt)
     const unknownRoles = result.user.roles.filter((role) => !auth.roles.has(role))
     if (unknownRoles.length > 0) {
       // Grants nothing, but usually a typo in a group → role mapping that someone should see.

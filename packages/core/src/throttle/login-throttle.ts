@@ -16,17 +16,23 @@ export type ThrottleDecision = { readonly allowed: true } | { readonly allowed: 
 /**
  * Login throttling, consulted before the authenticator chain (and so before any hashing).
  *
- * Contract: `check` must not count anything; `recordFailure` counts one failure for the user and
- * for the address, atomically, even under concurrency (50 parallel failures count 50);
- * `recordSuccess` resets the user's counter only (an attacker's address stays throttled). "The
- * user's counter" is the one of `attempt.device` when the attempt carries one (see
- * {@link throttleKeys}), else the username's. Implementations shared by several instances (SQL)
- * make the counts global.
+ * Every attempt is counted as a failure in advance, in the same atomic step that decides whether
+ * it may go on: parallel attempts, in this instance and in every other one sharing the counters,
+ * cannot all pass a check before any of them is counted. The outcome then corrects the count.
+ *
+ * "The user's counter" is the one of `attempt.device` when the attempt carries one, else the
+ * username's (see {@link throttleKeys}); the address's counter is always kept too.
  */
 export interface LoginThrottle {
-  check(attempt: LoginAttempt): Promise<ThrottleDecision>
-  recordFailure(attempt: LoginAttempt): Promise<void>
-  recordSuccess(attempt: LoginAttempt): Promise<void>
+  /**
+   * Decides whether the attempt may go on and, if so, counts it as a failure for the user and
+   * the address, atomically. A refused attempt is not counted (the wait does not grow by itself).
+   */
+  begin(attempt: LoginAttempt): Promise<ThrottleDecision>
+  /** The password was right: resets the user's counter and takes back the address's advance count. */
+  succeeded(attempt: LoginAttempt): Promise<void>
+  /** Nobody could check the password (backends down): takes back both advance counts. */
+  abandoned(attempt: LoginAttempt): Promise<void>
 }
 
 /** How failures turn into waiting time. Shared by every throttle implementation. */

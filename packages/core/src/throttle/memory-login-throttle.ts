@@ -12,29 +12,25 @@ interface Counter {
  */
 export class MemoryLoginThrottle implements LoginThrottle {
   readonly #counters = new Map<string, Counter>()
-  readonly #username: BackoffPolicy
-  readonly #address: BackoffPolicy
+  readonly #policies: { username: BackoffPolicy; address: BackoffPolicy }
   readonly #maxEntries: number
 
   constructor(options: { username?: Partial<BackoffPolicy>; address?: Partial<BackoffPolicy>; maxEntries?: number } = {}) {
-    this.#username = { ...USERNAME_BACKOFF, ...options.username }
-    this.#address = { ...ADDRESS_BACKOFF, ...options.address }
+    this.#policies = { username: { ...USERNAME_BACKOFF, ...options.username }, address: { ...ADDRESS_BACKOFF, ...options.address } }
     this.#maxEntries = options.maxEntries ?? 100_000
   }
 
-  async check(attempt: LoginAttempt): Promise<ThrottleDecision> {
+  // Synchronous from the first read to the last write: atomic in JavaScript's event loop.
+  async begin(attempt: LoginAttempt): Promise<ThrottleDecision> {
     const now = Date.now()
+    const keys = throttleKeys(attempt, this.#policies)
     let wait = 0
-    for (const { key, policy } of this.#keys(attempt)) {
+    for (const { key, policy } of keys) {
       const counter = this.#live(key, policy, now)
       if (counter) wait = Math.max(wait, backoffSeconds(policy, counter.failures, counter.lastFailureAt, now))
     }
-    return wait > 0 ? { allowed: false, retryAfterSeconds: wait } : { allowed: true }
-  }
-
-  async recordFailure(attempt: LoginAttempt): Promise<void> {
-    const now = Date.now()
-    for (const { key, policy } of this.#keys(attempt)) {
+    if (wait > 0) return { allowed: false, retryAfterSeconds: wait }
+    for (const { key, policy } of keys) {
       const counter = this.#live(key, policy, now) ?? { failures: 0, lastFailureAt: now }
       counter.failures += 1
       counter.lastFailureAt = now
@@ -46,14 +42,22 @@ export class MemoryLoginThrottle implements LoginThrottle {
       if (this.#counters.size <= this.#maxEntries) break
       this.#counters.delete(key)
     }
+    return { allowed: true }
   }
 
-  async recordSuccess(attempt: LoginAttempt): Promise<void> {
-    this.#counters.delete(this.#keys(attempt)[0]!.key)
+  async succeeded(attempt: LoginAttempt): Promise<void> {
+    const [user, address] = throttleKeys(attempt, this.#policies)
+    this.#counters.delete(user!.key)
+    if (address) this.#takeBack(address.key)
   }
 
-  #keys(attempt: LoginAttempt) {
-    return throttleKeys(attempt, { username: this.#username, address: this.#address })
+  async abandoned(attempt: LoginAttempt): Promise<void> {
+    for (const { key } of throttleKeys(attempt, this.#policies)) this.#takeBack(key)
+  }
+
+  #takeBack(key: string): void {
+    const counter = this.#counters.get(key)
+    if (counter !== undefined && counter.failures > 0) counter.failures -= 1
   }
 
   #live(key: string, policy: BackoffPolicy, now: number): Counter | undefined {
