@@ -86,19 +86,7 @@ export class WeakPasswordError extends AuthError {
 }
 
 /**
- * A request Gatehouse refuses at the HTTP boundary (bad body, CSRF, throttled, ...).
+ * A request Gatehouse refuses at the HTTP boundary (bad body, CSRF, too large, ...).
  * The message is generic and safe to send to the client; details go in `cause` and the log.
  */
-export class RequestRejectedError extends AuthError {
-  /** Seconds the client should wait (only for `ERR_TOO_MANY_ATTEMPTS`). */
-  readonly retryAfterSeconds: number | undefined
-
-  constructor(
-    code: AuthErrorCode,
-    message: string,
-    options?: { cause?: unknown; retryAfterSeconds?: number },
-  ) {
-    super(code, message, options)
-    this.retryAfterSeconds = options?.retryAfterSeconds
-  }
-}
+export class RequestRejectedError extends AuthError {}

@@ -1,8 +1,7 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import type { AuthErrorCode } from '../errors.js'
-import { AuthError, RequestRejectedError } from '../errors.js'
+import type { AuthError, AuthErrorCode } from '../errors.js'
 import { renderPage, escapeHTML } from './pages.js'
 
 /** The one place where error codes become HTTP statuses and generic messages. */
@@ -51,8 +50,7 @@ export function errorResponse(c: Context, code: AuthErrorCode, options: { html?:
 /** An `HTTPException` carrying {@link errorResponse}, with the detail kept in `cause`. */
 export function authException(c: Context, error: AuthError | AuthErrorCode, options: { cause?: unknown } = {}): HTTPException {
   const code = typeof error === 'string' ? error : error.code
-  const retryAfterSeconds = error instanceof RequestRejectedError ? error.retryAfterSeconds : undefined
-  const res = errorResponse(c, code, retryAfterSeconds === undefined ? {} : { retryAfterSeconds })
+  const res = errorResponse(c, code)
   return new HTTPException(HTTP[code].status, { res, cause: options.cause ?? (typeof error === 'string' ? undefined : error) })
 }
 

@@ -32,10 +32,6 @@ export class TTLCache<K, V> {
     }
   }
 
-  delete(key: K): void {
-    this.#entries.delete(key)
-  }
-
   /** Deletes every entry whose value matches. O(n): for rare events such as a revocation. */
   deleteWhere(matches: (value: V) => boolean): void {
     for (const [key, entry] of this.#entries) if (matches(entry.value)) this.#entries.delete(key)
@@ -43,9 +39,5 @@ export class TTLCache<K, V> {
 
   clear(): void {
     this.#entries.clear()
-  }
-
-  get size(): number {
-    return this.#entries.size
   }
 }
