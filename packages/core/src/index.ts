@@ -21,7 +21,7 @@ export type { AuthResult, Authenticator, Credentials, RejectReason, SessionPrinc
 export type { ChainResult } from './authenticators/authenticator-registry.js'
 export { AuthenticatorRegistry } from './authenticators/authenticator-registry.js'
 
-export type { NewUser, PasswordHasher, RevocationList, StoredUser, UserChange, UserStore } from './store/user-store.js'
+export type { NewUser, PasswordHasher, ProviderSessionRevocation, RevocationList, SessionHandle, StoredUser, UserChange, UserStore } from './store/user-store.js'
 export { MemoryUserStore } from './store/memory-user-store.js'
 export { MemoryRevocationList } from './store/memory-revocation-list.js'
 export type { PasswordAuthenticatorOptions } from './store/password-authenticator.js'

@@ -34,6 +34,11 @@ export type UserChange =
   | { readonly type: 'user'; readonly id: string }
   /** This one session was ended (logout). */
   | { readonly type: 'session'; readonly sessionId: string }
+  /**
+   * The identity provider ended its session `providerSessionId` (or every session of `subject`):
+   * Gatehouse sessions of `source` that carry it end too (OpenID back-channel logout).
+   */
+  | { readonly type: 'provider-session'; readonly source: string; readonly providerSessionId?: string; readonly subject?: string }
   /** The store cannot tell what changed: drop everything. */
   | { readonly type: 'all' }
 
@@ -83,8 +88,42 @@ export interface UserStore {
 export interface RevocationList {
   /** Ends one session. `expiresAt` is when the cookie expires on its own; the entry may go then. */
   revoke(args: { readonly sessionId: string; readonly expiresAt: Date }): Promise<void>
-  isRevoked(args: { readonly sessionId: string }): Promise<boolean>
+  /**
+   * `true` when the session was revoked by id, or — for lists that implement
+   * {@link RevocationList.revokeProviderSessions} — when its provider session or subject was ended
+   * at or after `issuedAt`. Lists without provider revocation ignore the extra fields.
+   */
+  isRevoked(args: SessionHandle): Promise<boolean>
+  /**
+   * Ends every session of `source` that carries the provider session id `providerSessionId`, or
+   * whose provider subject is `subject`, and was issued before now. Sessions issued later are not
+   * affected. `expiresAt` bounds how long the entry must be kept. Announced to subscribers as a
+   * `provider-session` change (in every instance the list can reach).
+   */
+  revokeProviderSessions?(args: ProviderSessionRevocation): Promise<void>
   subscribe?(listener: (change: UserChange) => void): () => void
+}
+
+/** What {@link RevocationList.isRevoked} is asked about one session. */
+export interface SessionHandle {
+  /** Gatehouse's own random session id. */
+  readonly sessionId: string
+  /** Id of the authenticator that vouched for the session's user. */
+  readonly source?: string
+  /** The identity provider's session id (`sid` claim) the session was started from, if any. */
+  readonly providerSessionId?: string
+  /** The identity provider's subject (`sub`), if any. */
+  readonly subject?: string
+  /** When the session was issued. */
+  readonly issuedAt?: Date
+}
+
+/** What {@link RevocationList.revokeProviderSessions} ends; at least one of the two ids is given. */
+export interface ProviderSessionRevocation {
+  readonly source: string
+  readonly providerSessionId?: string
+  readonly subject?: string
+  readonly expiresAt: Date
 }
 
 /**
