@@ -46,21 +46,30 @@ export function isCrossSite(c: Context, allowedOrigins: readonly string[]): bool
 }
 
 /**
- * A redirect target after login: only a same-origin relative path (`/admin?tab=1`). Anything else
- * (`//evil.example`, `/\evil.example`, `https://…`, `javascript:`) becomes `fallback`.
+ * A redirect target after login (or any other redirect Gatehouse makes): only a same-origin
+ * relative path (`/admin?tab=1`). Anything else (`//evil.example`, `/\evil.example`,
+ * `/.//evil.example`, `https://…`, `javascript:`) becomes `fallback`.
  */
 export function safeNextPath(next: unknown, fallback = '/'): string {
-  if (typeof next !== 'string' || next.length === 0 || next.length > 2048) return fallback
-  // Browsers treat "\" like "/", and control characters are stripped before parsing.
-  if (!next.startsWith('/') || next.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(next)) return fallback
-  const base = 'http://gatehouse.invalid'
+  if (typeof next !== 'string' || next.length === 0 || next.length > 2048 || !isLocalPath(next)) return fallback
   let url: URL
   try {
-    url = new URL(next, base)
+    url = new URL(next, NEXT_BASE)
   } catch {
     return fallback
   }
-  return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : fallback
+  if (url.origin !== NEXT_BASE) return fallback
+  // Dot segments collapse when the URL is normalized (`/.//evil.example` → `//evil.example`, a
+  // protocol-relative URL): the normalized form is what the browser gets, so it is checked again.
+  const normalized = `${url.pathname}${url.search}${url.hash}`
+  return isLocalPath(normalized) ? normalized : fallback
+}
+
+const NEXT_BASE = 'http://gatehouse.invalid'
+
+// Browsers treat "\" like "/", and strip tabs and newlines before parsing: neither may appear.
+function isLocalPath(path: string): boolean {
+  return path.startsWith('/') && !path.startsWith('//') && !/[\\\u0000-\u001f\u007f]/.test(path)
 }
 
 /** A fresh CSRF token: 32 random bytes, base64url. */
