@@ -53,3 +53,35 @@ export async function errorCodeOf(res: Response): Promise<string> {
   const body = (await res.json()) as { error?: { code?: string } }
   return body.error?.code ?? ''
 }
+
+/** Redirect targets that must never leave the site, each a way a browser could be sent off it. */
+export const OFF_SITE_TARGETS = [
+  '//evil.example',
+  '///evil.example',
+  '/\\evil.example',
+  '\\\\evil.example',
+  '/.//evil.example',
+  '/..//evil.example',
+  '/a/..//evil.example',
+  '/a/b/../..//evil.example',
+  '/././/evil.example',
+  '/%2e//evil.example',
+  '/%2E%2E//evil.example',
+  '/a/%2e%2e//evil.example',
+  '/.%2e//evil.example',
+  '/%2e/%2e//evil.example',
+  '/.\\/evil.example',
+  '/\t/evil.example',
+  '/\n/evil.example',
+  '/\r\n/evil.example',
+  '\t//evil.example',
+  ' //evil.example',
+  '/%0d%0aSet-Cookie:x=1',
+  'https://evil.example/',
+  'http:evil.example',
+  'javascript:alert(1)',
+  'data:text/html,hi',
+  'evil.example',
+  './/evil.example',
+  '',
+]
