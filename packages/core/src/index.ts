@@ -17,7 +17,7 @@ export { RoleRegistry } from './model/role-registry.js'
 export type { User } from './model/user.js'
 export { ANONYMOUS_USER, isAuthenticated, normalizeUsername, samePrincipal } from './model/user.js'
 
-export type { AuthResult, Authenticator, Credentials, RejectReason, SessionPrincipal } from './authenticators/authenticator.js'
+export type { AuthResult, Authenticator, AuthenticatorHealth, Credentials, ProviderSession, RejectReason, SessionPrincipal } from './authenticators/authenticator.js'
 export type { ChainResult } from './authenticators/authenticator-registry.js'
 export { AuthenticatorRegistry } from './authenticators/authenticator-registry.js'
 
@@ -33,6 +33,9 @@ export { MemoryLoginThrottle } from './throttle/memory-login-throttle.js'
 
 export type { SessionCookie, SessionOptions, SessionState } from './session/session-manager.js'
 export { SessionManager } from './session/session-manager.js'
+
+export type { AuditEvent } from './audit.js'
+export { AUDIT_EVENTS, audit, escapeLogText } from './audit.js'
 
 export type { Logger } from './internal/logger.js'
 export { NOOP_LOGGER, STDERR_LOGGER } from './internal/logger.js'

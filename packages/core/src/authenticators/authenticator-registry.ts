@@ -50,8 +50,8 @@ export class AuthenticatorRegistry {
     if (authenticator.id === 'anonymous' || this.get(authenticator.id) !== null) {
       throw new TypeError(`AuthenticatorRegistry: duplicate authenticator id "${authenticator.id}"`)
     }
-    if (!authenticator.authenticate && !authenticator.identify && !authenticator.resume) {
-      throw new TypeError(`AuthenticatorRegistry: "${authenticator.id}" implements none of authenticate, identify, resume`)
+    if (!authenticator.authenticate && !authenticator.identify && !authenticator.resume && !authenticator.routes) {
+      throw new TypeError(`AuthenticatorRegistry: "${authenticator.id}" implements none of authenticate, identify, resume, routes`)
     }
     const position = options.position ?? this.#entries.length
     this.#entries.push({ authenticator, position, order: this.#entries.length })

@@ -1,3 +1,5 @@
+import type { Hono } from 'hono'
+import type { Auth, AuthEnv } from '../hono/create-auth.js'
 import type { User } from '../model/user.js'
 
 /** Credentials parsed from a login request. Authenticators read what they understand. */
@@ -9,7 +11,15 @@ export interface Credentials {
 
 /** The outcome of an authentication attempt. Expected outcomes are values, never exceptions. */
 export type AuthResult =
-  | { readonly outcome: 'authenticated'; readonly user: User }
+  | {
+      readonly outcome: 'authenticated'
+      readonly user: User
+      /**
+       * Scopes the presented credential grants (a bearer token's `scope`), checked by
+       * `Protected({ requiredScopes })`. A cookie session never carries scopes.
+       */
+      readonly scopes?: readonly string[]
+    }
   | { readonly outcome: 'rejected'; readonly reason: RejectReason }
   /** Not mine: the registry tries the next authenticator. */
   | { readonly outcome: 'skipped' }
@@ -30,6 +40,31 @@ export interface SessionPrincipal {
   readonly user: Pick<User, 'username' | 'roles' | 'displayName' | 'email'>
   /** When the user authenticated (ms since epoch). */
   readonly authenticatedAt: number
+  /** The identity provider's session this one was started from (OpenID Connect `sid`, `sub`). */
+  readonly provider?: ProviderSession
+}
+
+/** An identity provider's session a Gatehouse session is tied to. */
+export interface ProviderSession {
+  /** The provider's session id (`sid` claim): its back-channel logout ends this session. */
+  readonly sessionId?: string | undefined
+  /** The provider's subject (`sub`): a logout of all the subject's sessions ends this one. */
+  readonly subject?: string | undefined
+  /** The Gatehouse session ends no later than this. */
+  readonly expiresAt?: Date | undefined
+}
+
+/** What {@link Authenticator.health} reports: each backend check, how long it took. */
+export interface AuthenticatorHealth {
+  readonly ok: boolean
+  readonly checks: ReadonlyArray<{
+    readonly name: string
+    readonly ok: boolean
+    readonly durationMs: number
+    readonly error?: string
+    /** ISO date at which the backend's TLS certificate expires, for TLS endpoints. */
+    readonly certificateExpiresAt?: string
+  }>
 }
 
 /**
@@ -69,4 +104,19 @@ export interface Authenticator {
   resume?(args: { readonly principal: SessionPrincipal }): Promise<User | null>
   /** Releases connections and timers; `auth.close()` calls it. */
   close?(): Promise<void>
+  /**
+   * Routes of its own (a browser login's redirect and callback, a back-channel endpoint), mounted
+   * by `auth.routes()` at its root: with `app.route('/auth', auth.routes())`, a route
+   * `/oidc/login` answers at `/auth/oidc/login`. Core's CSRF checks do not apply to them.
+   */
+  routes?(args: { readonly auth: Auth }): Hono<AuthEnv>
+  /** A "Sign in with …" button on the login page; `path` is relative to where the routes are mounted. */
+  readonly loginButton?: { readonly label: string; readonly path: string }
+  /**
+   * Where a browser goes after logging out of a session this authenticator started (the
+   * provider's logout page), or `null` for the login page.
+   */
+  logoutRedirect?(args: { readonly principal: SessionPrincipal }): string | null
+  /** Checks that the backend answers; `auth.health()` calls it. Never throws. */
+  health?(): Promise<AuthenticatorHealth>
 }

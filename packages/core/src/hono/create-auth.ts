@@ -1,8 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { Hono } from 'hono'
 import { getCookie, setCookie } from 'hono/cookie'
+import { audit } from '../audit.js'
 import { AuthenticatorRegistry } from '../authenticators/authenticator-registry.js'
-import type { Authenticator } from '../authenticators/authenticator.js'
+import type { Authenticator, AuthenticatorHealth, ProviderSession } from '../authenticators/authenticator.js'
 import type { Logger } from '../internal/logger.js'
 import { STDERR_LOGGER } from '../internal/logger.js'
 import { RoleRegistry } from '../model/role-registry.js'
@@ -12,11 +13,11 @@ import { ANONYMOUS_USER } from '../model/user.js'
 import type { SessionCookie, SessionOptions, SessionState } from '../session/session-manager.js'
 import { SessionManager } from '../session/session-manager.js'
 import { MemoryRevocationList } from '../store/memory-revocation-list.js'
-import type { RevocationList, UserChange, UserStore } from '../store/user-store.js'
+import type { ProviderSessionRevocation, RevocationList, UserChange, UserStore } from '../store/user-store.js'
 import type { LoginThrottle } from '../throttle/login-throttle.js'
 import { MemoryLoginThrottle } from '../throttle/memory-login-throttle.js'
 import { loginRoutes } from './login-routes.js'
-import { newCSRFToken } from './request-guards.js'
+import { clientAddress, newCSRFToken, safeNextPath } from './request-guards.js'
 
 /** Size limits at the login boundary. Checked before any hashing. */
 export interface LoginLimits {
@@ -80,6 +81,15 @@ export type AuthEnv = {
 export interface RequestAuth {
   readonly auth: Auth
   readonly session: SessionState
+  /**
+   * How the caller was recognised: by the session cookie, by a credential the request carries
+   * itself (a bearer token, an API key: no browser attaches those, so no CSRF check), or not.
+   */
+  readonly via: 'session' | 'credential' | 'none'
+  /** Scopes the request's credential grants; always empty for a cookie session. */
+  readonly scopes: ReadonlySet<string>
+  /** The request presented `Authorization: Bearer` and no authenticator accepted it. */
+  readonly bearerRefused: boolean
   /** Nobody authenticated the request and an authenticator was unavailable (→ 503, not 401). */
   readonly unavailable: boolean
 }
@@ -102,8 +112,25 @@ export interface Auth {
   csrfToken(c: Context): string
   /** Sets a session cookie on the response. */
   setSessionCookie(c: Context, cookie: SessionCookie): void
-  /** Stops listening to the store and closes every authenticator that has a `close`. */
-  close(): Promise<void>
+  /**
+   * Starts a new session for a user an authenticator has just vouched for outside the login form
+   * (an OpenID Connect callback) and answers with a 303 to the sanitized `next`. The session the
+   * browser carried before is ended (no fixation). With `providerSession` the session ends no later
+   * than the provider's and with its back-channel logout.
+   */
+  signIn(c: Context<AuthEnv>, user: User, options?: { readonly next?: unknown; readonly providerSession?: ProviderSession }): Promise<Response>
+  /** A sign-in outside the login form failed: logs `reason` and answers with a 303 to the login page. */
+  signInFailed(c: Context<AuthEnv>, args: { readonly reason: string; readonly source: string }): Response
+  /** Ends every session started from a provider session (or of a provider subject), in every instance. */
+  revokeProviderSessions(args: Omit<ProviderSessionRevocation, 'expiresAt'>): Promise<void>
+  /** The health of every authenticator that can tell (see {@link Authenticator.health}). */
+  health(): Promise<{ readonly ok: boolean; readonly authenticators: Readonly<Record<string, AuthenticatorHealth>> }>
+  /**
+   * Stops taking logins (they answer 503), waits up to `timeoutMs` for those in flight so their
+   * throttle counts are settled, stops listening to the store and closes every authenticator that
+   * has a `close`. Close the store after this.
+   */
+  close(options?: { readonly timeoutMs?: number }): Promise<void>
 }
 
 /** Options after defaults. */
@@ -115,6 +142,35 @@ export interface ResolvedOptions {
   readonly limits: LoginLimits
   readonly hooks: AuthHooks
   readonly csrfCookieName: string
+  /** Tracks logins in flight so that `close()` can wait for them. */
+  readonly logins: LoginGate
+}
+
+/** Logins in flight; closed by `auth.close()`. */
+export class LoginGate {
+  #closed = false
+  readonly #inFlight = new Set<Promise<unknown>>()
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Runs one login; its promise is awaited by {@link LoginGate.close}. */
+  run<T>(login: () => Promise<T>): Promise<T> {
+    const running = login()
+    const settled = running.then(() => {}, () => {}).finally(() => this.#inFlight.delete(settled))
+    this.#inFlight.add(settled)
+    return running
+  }
+
+  /** Refuses new logins, then waits (at most `timeoutMs`) for those in flight. */
+  async close(timeoutMs: number): Promise<void> {
+    this.#closed = true
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })
+    await Promise.race([Promise.allSettled([...this.#inFlight]), deadline])
+    clearTimeout(timer)
+  }
 }
 
 /**
@@ -148,7 +204,10 @@ export function createAuth(options: CreateAuthOptions): Auth {
   const sessions = new SessionManager(options.session, { registry: authenticators, revocations })
   const resolved = resolveOptions(options, sessions.secure)
 
-  const onChange = (change: UserChange): void => sessions.invalidate(change)
+  const onChange = (change: UserChange): void => {
+    sessions.invalidate(change)
+    audit(logger, 'session.revoked', { kind: change.type, ...(change.type === 'provider-session' && { source: change.source }) })
+  }
   const unsubscribe = [options.store?.subscribe?.(onChange), revocations !== options.store ? revocations.subscribe?.(onChange) : undefined]
 
   const auth: Auth = {
@@ -177,7 +236,24 @@ export function createAuth(options: CreateAuthOptions): Auth {
         maxAge: cookie.maxAgeSeconds,
       })
     },
-    async close() {
+    async signIn(c, user, { next, providerSession } = {}) {
+      await startSession(auth, c, user, providerSession)
+      return c.redirect(safeNextPath(next, resolved.defaultRedirect), 303)
+    },
+    signInFailed(c, { reason, source }) {
+      c.header('Cache-Control', 'no-store')
+      logger.warn({ source, reason, address: clientAddress(c, resolved.trustedProxies) }, 'sign-in failed')
+      return c.redirect(`${resolved.loginPath}?error=signin-failed`, 303)
+    },
+    revokeProviderSessions: (args) => sessions.revokeProviderSessions(args),
+    async health() {
+      const checked = await Promise.all(
+        authenticators.list().flatMap((a) => (a.health ? [a.health().then((health) => [a.id, health] as const)] : [])),
+      )
+      return { ok: checked.every(([, health]) => health.ok), authenticators: Object.fromEntries(checked) }
+    },
+    async close({ timeoutMs = 10_000 } = {}) {
+      await resolved.logins.close(timeoutMs)
       for (const stop of unsubscribe) stop?.()
       await Promise.allSettled(authenticators.list().map((authenticator) => authenticator.close?.()))
     },
@@ -185,25 +261,84 @@ export function createAuth(options: CreateAuthOptions): Auth {
   return auth
 }
 
+/**
+ * Issues a new session cookie for `user`; a session the browser still carried is ended first
+ * (no fixation). Shared by the login form and {@link Auth.signIn}.
+ */
+export async function startSession(auth: Auth, c: Context<AuthEnv>, user: User, providerSession?: ProviderSession): Promise<void> {
+  const unknownRoles = user.roles.filter((role) => !auth.roles.has(role))
+  if (unknownRoles.length > 0) {
+    // Grants nothing, but usually a typo in a group → role mapping that someone should see.
+    auth.logger.warn({ source: user.source, roles: unknownRoles }, 'user holds roles the role registry does not know')
+  }
+  const previous = c.get('gatehouse')?.session
+  if (previous?.status === 'active') await auth.sessions.revoke(previous.payload)
+  auth.setSessionCookie(c, await auth.sessions.issue(user, Date.now(), providerSession))
+  audit(auth.logger, 'login.succeeded', { username: user.username, source: user.source, address: clientAddress(c, auth.options.trustedProxies) })
+}
+
+/** RFC 6750: the scheme is case-insensitive. */
+const BEARER = /^bearer[ \t]/i
+const NO_SCOPES: ReadonlySet<string> = Object.freeze(new Set<string>())
+const NO_SESSION: SessionState = Object.freeze({ status: 'none' })
+
 function authMiddleware(auth: Auth): MiddlewareHandler<AuthEnv> {
+  const { sessions, authenticators, logger } = auth
+  // Headers are set before `next()`: set after it, Hono rebuilds the finished response from its
+  // body stream and @hono/node-server leaves its fast path.
   return async function gatehouseAuth(c, next) {
-    const cookie = getCookie(c, auth.sessions.cookieName)
-    const session = await auth.sessions.read(cookie)
+    const authorization = c.req.header('authorization')
+    if (authorization !== undefined && BEARER.test(authorization)) {
+      // A presented bearer token decides the request: a refused one never falls back to a cookie.
+      c.header('Cache-Control', 'no-store')
+      c.header('Vary', 'Authorization', { append: true })
+      const identified = await authenticators.identify({ request: c.req.raw })
+      const accepted = identified.outcome === 'authenticated'
+      const unavailable = identified.outcome === 'unavailable'
+      if (!accepted && !unavailable) audit(logger, 'token.refused', { address: clientAddress(c, auth.options.trustedProxies) })
+      c.set('user', accepted ? identified.user : ANONYMOUS_USER)
+      c.set('gatehouse', {
+        auth,
+        session: NO_SESSION,
+        via: accepted ? 'credential' : 'none',
+        scopes: accepted && identified.scopes ? new Set(identified.scopes) : NO_SCOPES,
+        bearerRefused: !accepted && !unavailable,
+        unavailable,
+      })
+      return next()
+    }
+    const cookie = getCookie(c, sessions.cookieName)
+    let session: SessionState = NO_SESSION
     let user: User = ANONYMOUS_USER
+    let via: RequestAuth['via'] = 'none'
+    let scopes = NO_SCOPES
     let unavailable = false
+    if (cookie !== undefined) {
+      // The answer depends on the session: keep it out of shared caches.
+      c.header('Cache-Control', 'no-store')
+      c.header('Vary', 'Cookie', { append: true })
+      session = await sessions.read(cookie)
+    }
     if (session.status === 'active') {
       user = session.user
-      if (session.refresh) auth.setSessionCookie(c, await auth.sessions.refresh(session.payload))
+      via = 'session'
+      if (session.refresh) auth.setSessionCookie(c, await sessions.refresh(session.payload))
     } else {
       unavailable = session.status === 'unavailable'
-      // A dead cookie (expired, revoked, tampered) is removed so the browser stops sending it.
-      if (cookie !== undefined && session.status === 'none') auth.setSessionCookie(c, auth.sessions.clearCookie())
-      const identified = await auth.authenticators.identify({ request: c.req.raw })
-      if (identified.outcome === 'authenticated') user = identified.user
-      else if (identified.outcome === 'unavailable') unavailable = true
+      if (session.status === 'none' && cookie !== undefined) {
+        if (session.reason === 'invalid') audit(logger, 'session.invalid', { address: clientAddress(c, auth.options.trustedProxies) })
+        // A dead cookie (expired, revoked, tampered) is removed so the browser stops sending it.
+        auth.setSessionCookie(c, sessions.clearCookie())
+      }
+      const identified = await authenticators.identify({ request: c.req.raw })
+      if (identified.outcome === 'authenticated') {
+        user = identified.user
+        via = 'credential'
+        if (identified.scopes) scopes = new Set(identified.scopes)
+      } else if (identified.outcome === 'unavailable') unavailable = true
     }
     c.set('user', user)
-    c.set('gatehouse', { auth, session, unavailable: unavailable && user === ANONYMOUS_USER })
+    c.set('gatehouse', { auth, session, via, scopes, bearerRefused: false, unavailable: unavailable && user === ANONYMOUS_USER })
     await next()
   }
 }
@@ -228,6 +363,7 @@ function resolveOptions(options: CreateAuthOptions, secure: boolean): ResolvedOp
     limits,
     hooks: options.hooks ?? {},
     csrfCookieName: secure ? '__Host-gatehouse-csrf' : 'gatehouse-csrf',
+    logins: new LoginGate(),
   }
 }
 

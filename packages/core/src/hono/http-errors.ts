@@ -1,7 +1,6 @@
 import type { Context } from 'hono'
-import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import type { AuthError, AuthErrorCode } from '../errors.js'
+import type { AuthErrorCode } from '../errors.js'
 import { renderPage, escapeHTML } from './pages.js'
 
 /** The one place where error codes become HTTP statuses and generic messages. */
@@ -37,21 +36,18 @@ export function wantsHTML(c: Context): boolean {
  * The response for an error: `{"error":{"code","message"}}` (or a small HTML page for browsers).
  * Bodies are generic: they never say which of username and password was wrong, nor echo roles.
  */
-export function errorResponse(c: Context, code: AuthErrorCode, options: { html?: boolean; retryAfterSeconds?: number } = {}): Response {
+export function errorResponse(
+  c: Context,
+  code: AuthErrorCode,
+  options: { html?: boolean; retryAfterSeconds?: number; headers?: Readonly<Record<string, string>> } = {},
+): Response {
   const { status, message } = HTTP[code]
-  const headers: Record<string, string> = { 'Cache-Control': 'no-store' }
+  const headers: Record<string, string> = { 'Cache-Control': 'no-store', ...options.headers }
   if (options.retryAfterSeconds !== undefined) headers['Retry-After'] = String(options.retryAfterSeconds)
   if (options.html ?? wantsHTML(c)) {
     return c.html(renderPage({ title: titleOf(status), body: `<h1>${titleOf(status)}</h1><p>${escapeHTML(message)}</p><p><a href="/">Home</a></p>` }), status, headers)
   }
   return c.json({ error: { code, message } }, status, headers)
-}
-
-/** An `HTTPException` carrying {@link errorResponse}, with the detail kept in `cause`. */
-export function authException(c: Context, error: AuthError | AuthErrorCode, options: { cause?: unknown } = {}): HTTPException {
-  const code = typeof error === 'string' ? error : error.code
-  const res = errorResponse(c, code)
-  return new HTTPException(HTTP[code].status, { res, cause: options.cause ?? (typeof error === 'string' ? undefined : error) })
 }
 
 function titleOf(status: number): string {

@@ -3,10 +3,12 @@ import { Hono } from 'hono'
 import { getCookie, setCookie } from 'hono/cookie'
 import { HTTPException } from 'hono/http-exception'
 import type { Credentials } from '../authenticators/authenticator.js'
+import { audit } from '../audit.js'
 import { AuthError, AuthenticatorUnavailableError, RequestRejectedError, StoreUnavailableError } from '../errors.js'
 import type { User } from '../model/user.js'
 import { isAuthenticated, normalizeUsername } from '../model/user.js'
 import type { Auth, AuthEnv, AuthHooks } from './create-auth.js'
+import { startSession } from './create-auth.js'
 import { errorResponse, statusOf } from './http-errors.js'
 import { renderLoginPage } from './pages.js'
 import { clientAddress, csrfTokensMatch, isCrossSite, readBodyLimited, safeNextPath } from './request-guards.js'
@@ -41,13 +43,19 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
     throw error
   })
 
+  const buttons = authenticators.list().flatMap((a) => (a.loginButton ? [a.loginButton] : []))
   routes.get('/login', (c) => {
     noStore(c)
     const next = safeNextPath(c.req.query('next'), options.defaultRedirect)
-    return c.html(renderLoginPage({ csrfToken: auth.csrfToken(c), next }))
+    // Buttons link next to this page, wherever the routes are mounted.
+    const base = c.req.path.slice(0, c.req.path.lastIndexOf('/') + 1)
+    const providers = buttons.map(({ label, path }) => ({ label, href: `${base}${path}?next=${encodeURIComponent(next)}` }))
+    const error = c.req.query('error') === 'signin-failed' ? 'Sign-in did not complete. Please try again.' : undefined
+    return c.html(renderLoginPage({ csrfToken: auth.csrfToken(c), next, error, providers }))
   })
 
-  routes.post('/login', async function gatehouseLogin(c) {
+  routes.post('/login', (c) => auth.options.logins.run(() => login(c)))
+  async function login(c: Context<AuthEnv>): Promise<Response> {
     noStore(c)
     let body: LoginBody
     try {
@@ -61,8 +69,10 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
       if (mode === 'json') return errorResponse(c, code, retryAfterSeconds === undefined ? { html: false } : { html: false, retryAfterSeconds })
       const message = code === 'ERR_INVALID_CREDENTIALS' ? 'Invalid username or password.' : code === 'ERR_TOO_MANY_ATTEMPTS' ? 'Too many attempts. Try again later.' : 'Sign-in is temporarily unavailable. Try again later.'
       if (retryAfterSeconds !== undefined) c.header('Retry-After', String(retryAfterSeconds))
-      return c.html(renderLoginPage({ csrfToken: auth.csrfToken(c), next, error: message, username: String(fields.username ?? '') }), statusOf(code))
+      return c.html(renderLoginPage({ csrfToken: auth.csrfToken(c), next, error: message, username: String(fields.username ?? ''), providers: [] }), statusOf(code))
     }
+    // Shutting down: an attempt that started now could not be settled before the store closes.
+    if (auth.options.logins.closed) return fail('ERR_AUTHENTICATOR_UNAVAILABLE')
 
     const credentials: Credentials = { username: fields.username as string, password: fields.password as string }
     const username = normalizeUsername(credentials.username)
@@ -72,6 +82,7 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
     // every instance) cannot all slip past the limit; a throttled attempt costs no hashing at all.
     const decision = await throttle.begin(attempt)
     if (!decision.allowed) {
+      audit(logger, 'login.throttled', { username: attempt.username, address: attempt.address, retryAfterSeconds: decision.retryAfterSeconds })
       void runHook(auth, 'onLoginFailed', { username: attempt.username, reason: 'throttled', request: c.req.raw })
       return fail('ERR_TOO_MANY_ATTEMPTS', decision.retryAfterSeconds)
     }
@@ -80,35 +91,27 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
       // Not the user's fault, unless another authenticator did check and refuse the password: then
       // it stays counted, or an outage elsewhere would switch brute-force protection off.
       if (!result.rejected) await throttle.abandoned(attempt)
+      audit(logger, 'login.unavailable', { username: attempt.username, address: attempt.address })
       void runHook(auth, 'onLoginFailed', { username: attempt.username, reason: 'unavailable', request: c.req.raw })
       return fail('ERR_AUTHENTICATOR_UNAVAILABLE')
     }
     if (result.outcome !== 'authenticated') {
-      logger.info({ username: attempt.username, address: attempt.address }, 'login failed')
+      audit(logger, 'login.failed', { username: attempt.username, address: attempt.address })
       void runHook(auth, 'onLoginFailed', { username: attempt.username, reason: 'invalid-credentials', request: c.req.raw })
       return fail('ERR_INVALID_CREDENTIALS')
     }
     await throttle.succeeded(attempt)
-    const unknownRoles = result.user.roles.filter((role) => !auth.roles.has(role))
-    if (unknownRoles.length > 0) {
-      // Grants nothing, but usually a typo in a group → role mapping that someone should see.
-      logger.warn({ source: result.user.source, roles: unknownRoles }, 'user holds roles the role registry does not know')
-    }
-    // A new session at every login; a session the browser still carried is ended (no fixation).
-    const previous = c.get('gatehouse')?.session
-    if (previous?.status === 'active') await sessions.revoke(previous.payload)
-    auth.setSessionCookie(c, await sessions.issue(result.user))
+    await startSession(auth, c, result.user)
     if (device === undefined) {
       const deviceCookie = await sessions.issueDevice(username)
       if (deviceCookie !== null) {
         setCookie(c, deviceCookie.name, deviceCookie.value, { httpOnly: true, secure: deviceCookie.secure, sameSite: 'Strict', path: '/', maxAge: deviceCookie.maxAgeSeconds })
       }
     }
-    logger.info({ username: result.user.username, source: result.user.source }, 'login')
     void runHook(auth, 'onLogin', { user: result.user, request: c.req.raw })
     if (mode === 'json') return c.json({ user: describeUser(auth, result.user) })
     return c.redirect(next, 303)
-  })
+  }
 
   routes.post('/logout', async function gatehouseLogout(c) {
     noStore(c)
@@ -131,9 +134,15 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
     // Also when the store could not confirm the user: a valid cookie is revoked all the same (or
     // the logout fails with 503), so a copy of it cannot come back once the store does.
     if (state?.status === 'active' || state?.status === 'unavailable') await sessions.revoke(state.payload)
-    if (state?.status === 'active') void runHook(auth, 'onLogout', { user: state.user, request: c.req.raw })
-    if (form) return c.redirect(options.loginPath, 303)
-    return c.body(null, 204)
+    if (state?.status === 'active') {
+      audit(logger, 'logout', { username: state.user.username, source: state.user.source })
+      void runHook(auth, 'onLogout', { user: state.user, request: c.req.raw })
+    }
+    if (!form) return c.body(null, 204)
+    // A session an identity provider started is ended there too (RP-initiated logout).
+    const principal = state?.status === 'active' || state?.status === 'unavailable' ? state.payload.principal : undefined
+    const providerLogout = principal && authenticators.get(principal.source)?.logoutRedirect?.({ principal })
+    return c.redirect(providerLogout ?? options.loginPath, 303)
   })
 
   routes.get('/me', (c) => {
@@ -143,6 +152,11 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
     return c.json({ user: describeUser(auth, user) })
   })
 
+  // Authenticators' own routes (a provider's login and callback) sit beside these.
+  for (const authenticator of authenticators.list()) {
+    const own = authenticator.routes?.({ auth })
+    if (own) routes.route('/', own)
+  }
   return routes
 }
 

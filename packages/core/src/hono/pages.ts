@@ -18,6 +18,7 @@ button:hover{background:#2f5ad0}
 .error{margin:0 0 8px;padding:10px 12px;font-size:14px;color:#8a1c1c;background:#fdecec;border-radius:8px}
 .muted{margin-top:18px;font-size:13px;color:#6b7280;text-align:center}
 a{color:#3b6ef5}
+.provider{display:block;margin-top:12px;padding:10px;text-align:center;font-weight:600;text-decoration:none;border:1px solid #cfd4dc;border-radius:8px}
 `
 
 /** A minimal, self-contained page (no external assets, so a strict CSP works). */
@@ -29,8 +30,18 @@ export function renderPage(args: { title: string; body: string }): string {
 }
 
 /** The login form. */
-export function renderLoginPage(args: { csrfToken: string; next: string; error?: string | undefined; username?: string | undefined }): string {
+export function renderLoginPage(args: {
+  csrfToken: string
+  next: string
+  error?: string | undefined
+  username?: string | undefined
+  /** "Sign in with …" links of identity providers. */
+  providers: ReadonlyArray<{ label: string; href: string }>
+}): string {
   const error = args.error ? `<p class="error" role="alert">${escapeHTML(args.error)}</p>` : ''
+  const providers = args.providers
+    .map(({ label, href }) => `<a class="provider" href="${escapeHTML(href)}">Sign in with ${escapeHTML(label)}</a>`)
+    .join('\n')
   return renderPage({
     title: 'Sign in',
     body: `<h1>Sign in</h1>${error}
@@ -43,6 +54,7 @@ export function renderLoginPage(args: { csrfToken: string; next: string; error?:
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>
+${providers}
 <p class="muted">Protected by Gatehouse</p>`,
   })
 }

@@ -1,9 +1,11 @@
 import type { Context, MiddlewareHandler } from 'hono'
+import { audit } from '../audit.js'
 import { STDERR_LOGGER } from '../internal/logger.js'
 import type { User } from '../model/user.js'
 import { isAuthenticated } from '../model/user.js'
-import type { AuthEnv } from './create-auth.js'
-import { authException, wantsHTML } from './http-errors.js'
+import type { Auth, AuthEnv } from './create-auth.js'
+import { errorResponse, wantsHTML } from './http-errors.js'
+import { clientAddress, isCrossSite } from './request-guards.js'
 
 /** What a route requires. Every given requirement must hold. */
 export interface ProtectedOptions {
@@ -11,7 +13,12 @@ export interface ProtectedOptions {
   readonly requiredRoles?: readonly string[]
   /** Permission names; the user needs any of them (all of them with `requireAll`). */
   readonly requiredPermissions?: readonly string[]
-  /** Require every listed role and every listed permission instead of any one. @default false */
+  /**
+   * Scopes the request's bearer token must grant (any of them; all with `requireAll`). A cookie
+   * session never satisfies them.
+   */
+  readonly requiredScopes?: readonly string[]
+  /** Require every listed role, permission and scope instead of any one. @default false */
   readonly requireAll?: boolean
   /** A custom check that runs after the others; `false` → 403. */
   readonly check?: (user: User, c: Context<AuthEnv>) => boolean | Promise<boolean>
@@ -20,9 +27,19 @@ export interface ProtectedOptions {
    * `no-store`. Cannot be combined with requirements. @default false
    */
   readonly optional?: boolean
+  /**
+   * Refuse unsafe methods (POST, PUT, PATCH, DELETE, …) authenticated by the session cookie when
+   * the browser says the request is cross-site (`Sec-Fetch-Site`, else `Origin`) and the origin is
+   * not in `allowedOrigins`: 403 `ERR_CSRF`, the handler does not run. `SameSite=Lax` alone does
+   * not cover sibling subdomains. Requests with a bearer token or an API key are exempt: no
+   * browser attaches those on its own. @default true
+   */
+  readonly csrf?: boolean
 }
 
-const KNOWN_OPTIONS = new Set(['requiredRoles', 'requiredPermissions', 'requireAll', 'check', 'optional'])
+const KNOWN_OPTIONS = new Set(['requiredRoles', 'requiredPermissions', 'requiredScopes', 'requireAll', 'check', 'optional', 'csrf'])
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+const INVALID_TOKEN = { 'WWW-Authenticate': 'Bearer error="invalid_token"' }
 
 /**
  * Guards a route. `Protected()` admits any authenticated user; `Protected(['Administrator'])`
@@ -44,41 +61,59 @@ export function Protected(requirements: readonly string[] | ProtectedOptions = {
   const options = validate(requirements)
   const roles = options.requiredRoles ?? []
   const permissions = options.requiredPermissions ?? []
+  const scopes = options.requiredScopes ?? []
   const requireAll = options.requireAll ?? false
+  const csrf = options.csrf ?? true
+  // The registry is frozen by createAuth, so the role names are checked once per app.
+  const checkedRegistries = new WeakSet<Auth>()
 
+  // Errors are returned, not thrown, and headers are set before `next()`: either of the other
+  // two makes Hono rebuild the response, which costs most of a request's speed.
   return async function gatehouseProtected(c, next) {
     // c.get, not c.var: c.var copies every variable into a new object on each access.
     const state = c.get('gatehouse')
     if (state === undefined) {
       STDERR_LOGGER.error({ path: c.req.path }, 'Protected: auth.middleware() is not installed in front of this route; denying')
-      throw authException(c, 'ERR_MISCONFIGURED')
+      return errorResponse(c, 'ERR_MISCONFIGURED')
     }
-    const unknown = roles.filter((role) => !state.auth.roles.has(role))
-    if (unknown.length > 0) {
-      state.auth.logger.error({ path: c.req.path, roles: unknown }, 'Protected: roles not in the role registry; denying')
-      throw authException(c, 'ERR_MISCONFIGURED')
+    const { auth } = state
+    if (!checkedRegistries.has(auth)) {
+      const unknown = roles.filter((role) => !auth.roles.has(role))
+      if (unknown.length > 0) {
+        auth.logger.error({ path: c.req.path, roles: unknown }, 'Protected: roles not in the role registry; denying')
+        return errorResponse(c, 'ERR_MISCONFIGURED')
+      }
+      checkedRegistries.add(auth)
     }
     c.header('Cache-Control', 'no-store')
     const user = c.get('user')
     if (!isAuthenticated(user)) {
       if (options.optional) return next()
-      if (state.unavailable) throw authException(c, 'ERR_AUTHENTICATOR_UNAVAILABLE')
+      if (state.unavailable) return errorResponse(c, 'ERR_AUTHENTICATOR_UNAVAILABLE')
+      // RFC 6750: a refused token is told so, and an API client is never sent to a login page.
+      if (state.bearerRefused) return errorResponse(c, 'ERR_UNAUTHENTICATED', { html: false, headers: INVALID_TOKEN })
       if (wantsHTML(c) && (c.req.method === 'GET' || c.req.method === 'HEAD')) {
         const url = new URL(c.req.url)
-        const target = `${state.auth.options.loginPath}?next=${encodeURIComponent(url.pathname + url.search)}`
-        return c.redirect(target, 302)
+        return c.redirect(`${auth.options.loginPath}?next=${encodeURIComponent(url.pathname + url.search)}`, 302)
       }
-      throw authException(c, 'ERR_UNAUTHENTICATED')
+      return errorResponse(c, 'ERR_UNAUTHENTICATED')
     }
-    const held = state.auth.permissionsOf(user)
+    if (csrf && state.via === 'session' && !SAFE_METHODS.has(c.req.method) && isCrossSite(c, auth.options.allowedOrigins)) {
+      audit(auth.logger, 'csrf.refused', { path: c.req.path, method: c.req.method, address: clientAddress(c, auth.options.trustedProxies) })
+      return errorResponse(c, 'ERR_CSRF')
+    }
     const allowed =
       matches(roles, (role) => user.roles.includes(role), requireAll) &&
-      matches(permissions, (permission) => held.has(permission), requireAll) &&
+      (permissions.length === 0 || matches(permissions, holds(auth.permissionsOf(user)), requireAll)) &&
+      matches(scopes, holds(state.scopes), requireAll) &&
       (options.check === undefined || (await options.check(user, c)) === true)
-    if (!allowed) throw authException(c, 'ERR_FORBIDDEN')
+    if (!allowed) return errorResponse(c, 'ERR_FORBIDDEN')
     await next()
-    c.header('Cache-Control', 'no-store')
   }
+}
+
+function holds(names: ReadonlySet<string>): (name: string) => boolean {
+  return (name) => names.has(name)
 }
 
 function matches(required: readonly string[], holds: (name: string) => boolean, all: boolean): boolean {
@@ -98,7 +133,7 @@ function validate(requirements: readonly string[] | ProtectedOptions): Protected
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`Protected: unknown option "${key}"`)
   }
-  for (const key of ['requiredRoles', 'requiredPermissions'] as const) {
+  for (const key of ['requiredRoles', 'requiredPermissions', 'requiredScopes'] as const) {
     const list = options[key]
     if (list === undefined) continue
     if (!Array.isArray(list) || list.length === 0 || !list.every((name) => typeof name === 'string' && name !== '')) {
@@ -106,9 +141,11 @@ function validate(requirements: readonly string[] | ProtectedOptions): Protected
     }
   }
   if (options.check !== undefined && typeof options.check !== 'function') throw new TypeError('Protected: check must be a function')
-  if (options.optional && (options.requiredRoles || options.requiredPermissions || options.check)) {
+  if (options.csrf !== undefined && typeof options.csrf !== 'boolean') throw new TypeError('Protected: csrf must be a boolean')
+  if (options.optional && (options.requiredRoles || options.requiredPermissions || options.requiredScopes || options.check)) {
     throw new TypeError('Protected: optional cannot be combined with requirements')
   }
   // A private copy: later changes to the caller's object cannot loosen the guard.
-  return Object.freeze({ ...options, requiredRoles: options.requiredRoles && [...options.requiredRoles], requiredPermissions: options.requiredPermissions && [...options.requiredPermissions] })
+  const copy = (list: readonly string[] | undefined) => list && Object.freeze([...list])
+  return Object.freeze({ ...options, requiredRoles: copy(options.requiredRoles), requiredPermissions: copy(options.requiredPermissions), requiredScopes: copy(options.requiredScopes) })
 }

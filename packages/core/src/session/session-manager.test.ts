@@ -49,15 +49,16 @@ describe('SessionManager', () => {
     const { value } = await sessions.issue(alice)
     const flipped = value.slice(0, 40) + (value[40] === 'A' ? 'B' : 'A') + value.slice(41)
     const foreign = await sealData({ sid: 'x', principal: { source: 'sql', id: 'u1', version: 1, user: { username: 'a', roles: [] }, authenticatedAt: Date.now() }, iat: Date.now(), lat: Date.now() }, { password: 'y'.repeat(32) })
-    for (const cookie of [flipped, value.slice(0, value.length - 10), value.slice(0, 20), 'a'.repeat(5000), foreign, 'Fe26.2**', '~2', '%%%', '']) {
-      expect(await sessions.read(cookie)).toEqual({ status: 'none' })
+    for (const cookie of [flipped, value.slice(0, value.length - 10), value.slice(0, 20), 'a'.repeat(5000), foreign, 'Fe26.2**', '~2', '%%%']) {
+      expect(await sessions.read(cookie)).toEqual({ status: 'none', reason: 'invalid' })
     }
+    expect(await sessions.read('')).toEqual({ status: 'none' })
   })
 
   it('rejects a sealed payload of the wrong shape', async () => {
     const { sessions } = setup()
     const wrongShape = await sealData({ sid: 1, principal: 'admin' }, { password: SECRET })
-    expect(await sessions.read(wrongShape)).toEqual({ status: 'none' })
+    expect(await sessions.read(wrongShape)).toEqual({ status: 'none', reason: 'invalid' })
   })
 
   it('ends a session after the idle timeout and after the absolute lifetime', async () => {
@@ -152,7 +153,7 @@ describe('device cookies', () => {
     const { sessions } = setup()
     const device = await sessions.issueDevice('alice')
     expect(device?.name).toBe('gatehouse-device')
-    expect(await sessions.read(device!.value)).toEqual({ status: 'none' })
+    expect(await sessions.read(device!.value)).toEqual({ status: 'none', reason: 'invalid' })
     expect(await sessions.deviceOf(device!.value, 'alice')).toMatch(/^[\w-]{22}$/)
     expect(await sessions.deviceOf(device!.value, 'bob')).toBeUndefined()
     const session = await sessions.issue(alice)

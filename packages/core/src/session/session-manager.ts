@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { sealData, unsealData } from 'iron-session'
 import type { AuthenticatorRegistry } from '../authenticators/authenticator-registry.js'
-import type { SessionPrincipal } from '../authenticators/authenticator.js'
+import type { ProviderSession, SessionPrincipal } from '../authenticators/authenticator.js'
 import { AuthenticatorUnavailableError, StoreUnavailableError } from '../errors.js'
 import { TTLCache } from '../internal/ttl-cache.js'
 import type { User } from '../model/user.js'
-import type { RevocationList, UserChange } from '../store/user-store.js'
+import type { ProviderSessionRevocation, RevocationList, UserChange } from '../store/user-store.js'
 
 /** Session options of `createAuth`. */
 export interface SessionOptions {
@@ -52,6 +52,8 @@ interface SessionPayload {
   readonly iat: number
   /** Last activity (ms): start of the idle timeout. */
   readonly lat: number
+  /** The provider session's end (ms), when it ends before the absolute timeout. */
+  readonly exp?: number
 }
 
 /** What a device cookie holds: which user logged in from this browser before. */
@@ -63,7 +65,8 @@ interface DevicePayload {
 
 /** The state of a request's session. */
 export type SessionState =
-  | { readonly status: 'none' }
+  /** No session. `reason` says why a cookie that was sent did not count (for the audit log). */
+  | { readonly status: 'none'; readonly reason?: 'invalid' | 'expired' | 'revoked' }
   /** The cookie is valid but the store or authenticator could not confirm the user. */
   | { readonly status: 'unavailable'; readonly error: unknown; readonly payload: SessionPayload }
   | { readonly status: 'active'; readonly user: User; readonly payload: SessionPayload; readonly refresh: boolean }
@@ -153,16 +156,23 @@ export class SessionManager {
     return device.kind === 'device' && device.username === username && typeof device.device === 'string' ? device.device : undefined
   }
 
-  /** Seals a new session for a freshly authenticated user (a new id every login: no fixation). */
-  async issue(user: User, now = Date.now()): Promise<SessionCookie> {
+  /**
+   * Seals a new session for a freshly authenticated user (a new id every login: no fixation).
+   * A `provider` session ties it to the identity provider's: it ends no later than the provider's
+   * and with its back-channel logout.
+   */
+  async issue(user: User, now = Date.now(), provider?: ProviderSession): Promise<SessionCookie> {
+    const ids = provider && { sessionId: provider.sessionId, subject: provider.subject }
     const principal: SessionPrincipal = {
       source: user.source,
       id: user.id,
       version: user.sessionVersion ?? 0,
       user: { username: user.username, roles: [...user.roles], displayName: user.displayName, email: user.email },
       authenticatedAt: now,
+      ...(ids && { provider: ids }),
     }
-    const payload: SessionPayload = { sid: randomBytes(16).toString('base64url'), principal, iat: now, lat: now }
+    const exp = provider?.expiresAt?.getTime()
+    const payload: SessionPayload = { sid: randomBytes(16).toString('base64url'), principal, iat: now, lat: now, ...(exp !== undefined && { exp }) }
     return this.#seal(payload, now)
   }
 
@@ -181,17 +191,21 @@ export class SessionManager {
    * (tampered, truncated, oversized, foreign, expired, revoked, stale version) is `none`.
    */
   async read(cookie: string | undefined, now = Date.now()): Promise<SessionState> {
-    if (cookie === undefined || cookie === '' || cookie.length > MAX_COOKIE_BYTES) return { status: 'none' }
+    if (cookie === undefined || cookie === '') return { status: 'none' }
+    if (cookie.length > MAX_COOKIE_BYTES) return INVALID
     const cached = this.#cache.get(cookie, now)
     if (cached !== undefined) return this.#active(cached.user, cached.payload, now)
     const payload = await this.#unseal(cookie)
-    if (payload === null || !this.#live(payload, now)) return { status: 'none' }
+    if (payload === null) return INVALID
+    if (!this.#live(payload, now)) return EXPIRED
     // A revocation that lands while we ask the store must not be overwritten by our answer.
     const generation = this.#generation
+    const { principal } = payload
     try {
-      if (await this.#revocations.isRevoked({ sessionId: payload.sid })) return { status: 'none' }
-      const user = await this.#registry.resume(payload.principal)
-      if (user === null) return { status: 'none' }
+      const handle = { sessionId: payload.sid, source: principal.source, issuedAt: new Date(payload.iat), providerSessionId: principal.provider?.sessionId, subject: principal.provider?.subject }
+      if (await this.#revocations.isRevoked(handle)) return REVOKED
+      const user = await this.#registry.resume(principal)
+      if (user === null) return REVOKED
       if (generation === this.#generation) this.#cache.set(cookie, { user, payload }, now)
       return this.#active(user, payload, now)
     } catch (error) {
@@ -208,25 +222,42 @@ export class SessionManager {
     this.invalidate({ type: 'session', sessionId: payload.sid })
   }
 
+  /**
+   * Ends every session of `source` started from the provider session `providerSessionId` (or of
+   * the provider subject `subject`), in every instance the revocation list reaches.
+   */
+  async revokeProviderSessions(args: Omit<ProviderSessionRevocation, 'expiresAt'>): Promise<void> {
+    if (args.providerSessionId === undefined && args.subject === undefined) throw new TypeError('revokeProviderSessions: a provider session id or a subject is required')
+    if (this.#revocations.revokeProviderSessions === undefined) throw new TypeError('revokeProviderSessions: the revocation list cannot end provider sessions')
+    await this.#revocations.revokeProviderSessions({ ...args, expiresAt: new Date(Date.now() + this.#absoluteMs) })
+    this.invalidate({ type: 'provider-session', ...args })
+  }
+
   /** Drops cached sessions affected by a change. Wired to the store's `subscribe`. */
   invalidate(change: UserChange): void {
     this.#generation++
     if (change.type === 'all') this.#cache.clear()
     else if (change.type === 'session') this.#cache.deleteWhere((entry) => entry.payload.sid === change.sessionId)
+    else if (change.type === 'provider-session') this.#cache.deleteWhere(({ payload: { principal } }) => matchesProviderSession(principal, change))
     else this.#cache.deleteWhere((entry) => entry.payload.principal.id === change.id)
   }
 
   #active(user: User, payload: SessionPayload, now: number): SessionState {
-    if (!this.#live(payload, now)) return { status: 'none' }
+    if (!this.#live(payload, now)) return EXPIRED
     return { status: 'active', user, payload, refresh: now - payload.lat > this.#refreshAfterMs }
   }
 
   #live(payload: SessionPayload, now: number): boolean {
-    return now < payload.iat + this.#absoluteMs && now < payload.lat + this.#idleMs && payload.lat <= now + 60_000
+    return (
+      now < payload.iat + this.#absoluteMs &&
+      now < payload.lat + this.#idleMs &&
+      payload.lat <= now + 60_000 &&
+      (payload.exp === undefined || now < payload.exp)
+    )
   }
 
   async #seal(payload: SessionPayload, now: number): Promise<SessionCookie> {
-    const remainingMs = payload.iat + this.#absoluteMs - now
+    const remainingMs = Math.min(payload.iat + this.#absoluteMs, payload.exp ?? Infinity) - now
     const ttlSeconds = Math.max(1, Math.ceil(remainingMs / 1000))
     const value = await sealData(payload, { password: this.#passwords, ttl: ttlSeconds })
     if (value.length + this.cookieName.length + 1 > MAX_COOKIE_BYTES) {
@@ -248,11 +279,23 @@ export class SessionManager {
   }
 }
 
+const INVALID: SessionState = Object.freeze({ status: 'none', reason: 'invalid' })
+const EXPIRED: SessionState = Object.freeze({ status: 'none', reason: 'expired' })
+const REVOKED: SessionState = Object.freeze({ status: 'none', reason: 'revoked' })
+
+function matchesProviderSession(principal: SessionPrincipal, change: Extract<UserChange, { type: 'provider-session' }>): boolean {
+  if (principal.source !== change.source || principal.provider === undefined) return false
+  const { sessionId, subject } = principal.provider
+  return (change.providerSessionId !== undefined && sessionId === change.providerSessionId) || (change.subject !== undefined && subject === change.subject)
+}
+
 // iron-session returns {} for a wrong key or a tampered seal: check every field.
 function isPayload(data: unknown): data is SessionPayload {
   if (typeof data !== 'object' || data === null) return false
   const { sid, principal, iat, lat } = data as Record<string, unknown>
   if (typeof sid !== 'string' || typeof iat !== 'number' || typeof lat !== 'number') return false
+  const exp = (data as Record<string, unknown>).exp
+  if (exp !== undefined && typeof exp !== 'number') return false
   if (typeof principal !== 'object' || principal === null) return false
   const p = principal as Record<string, unknown>
   const user = p.user as Record<string, unknown> | null | undefined
