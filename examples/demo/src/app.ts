@@ -77,7 +77,7 @@ export function createDemoApp(options: DemoOptions): { app: Hono<AuthEnv>; auth:
       page(
         'Admin',
         html`<h1>Admin area</h1><p>Welcome, <strong>${c.var.user.username}</strong>. Only administrators see this page.</p>
-          <p>${count} local account${count === 1 ? '' : 's'} in the user store. Manage them with <code>pnpm auth-user-admin</code>.</p>
+          <p>${count} local account${count === 1 ? '' : 's'} in the user store. Manage them with <code>npm run auth-user-admin</code>.</p>
           <p><a href="/">Home</a></p>${logoutForm(auth, c)}`,
       ),
     )

@@ -54,7 +54,7 @@ async function createFirstAdmin(sql: Awaited<ReturnType<typeof openSQLStore>>): 
       'Created the first account (shown only this once):',
       `    username: admin`,
       `    password: ${password}`,
-      'Change it with: pnpm auth-user-admin set-password admin',
+      'Change it with: npm run auth-user-admin -- set-password admin',
       '',
     ].join('\n'),
   )

@@ -1,5 +1,7 @@
-// The real binary, spawned as `pnpm auth-user-admin` runs it, against SQLite files.
+// The real binary, spawned as `npm run auth-user-admin` runs it, against SQLite files.
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { binaryScenario } from './binary-scenario.js'
 import { ROOT, removeTempDirectories, tempDatabase } from './helpers.js'
@@ -21,10 +23,12 @@ describe('auth-user-admin on SQLite', () => {
     expect(add.stdout).toMatch(/Examples:\n +\$ auth-user-admin add /)
   })
 
-  it('runs as the root script `pnpm auth-user-admin`', async () => {
+  it('runs as the README says, `npm run auth-user-admin --`, on a machine without pnpm', async () => {
     const db = tempDatabase()
+    // A fresh machine has node and npm only: no directory on PATH may offer pnpm (or tsx).
+    const PATH = (process.env.PATH ?? '').split(delimiter).filter((dir) => !['pnpm', 'tsx'].some((tool) => existsSync(join(dir, tool)))).join(delimiter)
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn('pnpm', ['--silent', 'auth-user-admin', 'check', '--db', db], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn('npm', ['run', '--silent', 'auth-user-admin', '--', 'check', '--db', db], { cwd: ROOT, env: { ...cleanEnv(), PATH }, stdio: ['ignore', 'pipe', 'pipe'] })
       let stdout = ''
       let stderr = ''
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
