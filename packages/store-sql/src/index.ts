@@ -7,7 +7,7 @@ export type { SQLStore, SQLStoreOptions } from './open-sql-store.js'
 export { openSQLStore } from './open-sql-store.js'
 
 export type { PostgresOptions, SQLDatabaseOptions, SQLiteOptions } from './sql-database.js'
-export { SQLDatabase } from './sql-database.js'
+export { POSTGRES_DEFAULTS, SQLDatabase } from './sql-database.js'
 export type { SchemaStatus } from './migrations/migrations.js'
 
 export type { SQLUserStoreOptions } from './sql-user-store.js'

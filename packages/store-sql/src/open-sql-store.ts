@@ -33,7 +33,7 @@ export interface SQLStoreOptions {
   readonly migrate?: boolean
   /** SQLite tuning (busy timeout, change polling). @default { busyTimeoutMs: 5000, pollIntervalMs: 250 } */
   readonly sqlite?: SQLiteOptions
-  /** PostgreSQL pool tuning. @default { poolSize: 10, connectTimeoutMs: 5000, idleTimeoutMs: 10000 } */
+  /** PostgreSQL pool and deadlines. @default POSTGRES_DEFAULTS: { poolSize: 10, connectTimeoutMs: 2500, statementTimeoutMs: 5000, lockTimeoutMs: 2500, idleTimeoutMs: 10000 } */
   readonly postgres?: PostgresOptions
 }
 

@@ -29,15 +29,42 @@ export interface SQLiteOptions {
   readonly pollIntervalMs?: number
 }
 
-/** PostgreSQL tuning. */
+/**
+ * PostgreSQL tuning. Every wait has a deadline, so that a locked table or a slow server costs a
+ * request a few seconds and a `StoreUnavailableError` (503), never a connection held for as long
+ * as the lock lasts: without them, ten requests waiting behind one `LOCK TABLE` empty the pool
+ * and every later request, even one that needs no lock, queues behind them.
+ *
+ * A request that first queues for a connection and then waits for a lock fails after at most
+ * `connectTimeoutMs + lockTimeoutMs`: the defaults (2.5 s each) keep that at 5 s even when more
+ * requests wait than the pool has connections. `statementTimeoutMs` bounds a statement's own run
+ * time (a slow or overloaded server), lock waits included.
+ */
 export interface PostgresOptions {
   /** Connections in the pool. @default 10 */
   readonly poolSize?: number
-  /** How long to wait for a connection before answering "unavailable". @default 5000 */
+  /**
+   * How long to wait for a connection, from the pool or a new one (pg's `connectionTimeoutMillis`),
+   * before answering "unavailable". Also bounds each connect of the change listener. @default 2500
+   */
   readonly connectTimeoutMs?: number
+  /**
+   * PostgreSQL's `statement_timeout` for the pool's connections: the server cancels a statement
+   * that runs longer (SQLSTATE 57014). Applies to migrations too. @default 5000
+   */
+  readonly statementTimeoutMs?: number
+  /**
+   * PostgreSQL's `lock_timeout`: the server gives up on a statement that waits longer than this
+   * for a table or row lock (SQLSTATE 55P03), e.g. behind `LOCK TABLE` or a long `ALTER TABLE`.
+   * @default 2500
+   */
+  readonly lockTimeoutMs?: number
   /** Idle pool connections are closed after this long. @default 10000 */
   readonly idleTimeoutMs?: number
 }
+
+/** The PostgreSQL defaults, as documented on {@link PostgresOptions}. */
+export const POSTGRES_DEFAULTS = Object.freeze({ poolSize: 10, connectTimeoutMs: 2500, statementTimeoutMs: 5000, lockTimeoutMs: 2500, idleTimeoutMs: 10_000 })
 
 /** Options of {@link SQLDatabase.open}. */
 export interface SQLDatabaseOptions {
@@ -47,7 +74,7 @@ export interface SQLDatabaseOptions {
   readonly logger?: Logger | undefined
   /** @default { busyTimeoutMs: 5000, pollIntervalMs: 250 } */
   readonly sqlite?: SQLiteOptions | undefined
-  /** @default { poolSize: 10, connectTimeoutMs: 5000, idleTimeoutMs: 10000 } */
+  /** @default POSTGRES_DEFAULTS: { poolSize: 10, connectTimeoutMs: 2500, statementTimeoutMs: 5000, lockTimeoutMs: 2500, idleTimeoutMs: 10000 } */
   readonly postgres?: PostgresOptions | undefined
 }
 
@@ -91,9 +118,10 @@ export class SQLDatabase {
    */
   static async open(options: SQLDatabaseOptions = {}): Promise<SQLDatabase> {
     const target = parseDatabaseURI(options.uri ?? undefined)
+    const postgres = resolvePostgresOptions(options.postgres ?? {})
     const logger = options.logger ?? NOOP_LOGGER
     const feed = new ChangeFeed(logger)
-    const backend = target.dialect === 'postgres' ? postgresBackend(target.connectionString, options.postgres ?? {}, logger) : sqliteBackend(target.path, options.sqlite ?? {}, feed, logger)
+    const backend = target.dialect === 'postgres' ? postgresBackend(target.connectionString, postgres, logger) : sqliteBackend(target.path, options.sqlite ?? {}, feed, logger)
     const database = new SQLDatabase(target, backend, logger, feed)
     try {
       await sql`select 1`.execute(backend.kysely)
@@ -174,13 +202,32 @@ export class SQLDatabase {
   }
 }
 
-function postgresBackend(connectionString: string, options: PostgresOptions, logger: Logger): Backend {
-  const connectTimeoutMs = options.connectTimeoutMs ?? 5000
+/** Checks the PostgreSQL options (a `TypeError` at open, also for SQLite URIs) and fills in defaults. */
+export function resolvePostgresOptions(options: PostgresOptions): Required<PostgresOptions> {
+  const resolved = { ...POSTGRES_DEFAULTS, ...stripUndefined(options) }
+  for (const [name, value] of Object.entries(resolved)) {
+    // 0 would mean "wait forever" to pg and PostgreSQL: exactly what these deadlines exist to prevent.
+    if (!Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) throw new TypeError(`postgres.${name} must be a positive integer (got ${String(value)})`)
+  }
+  return resolved
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+function postgresBackend(connectionString: string, options: Required<PostgresOptions>, logger: Logger): Backend {
+  const { connectTimeoutMs } = options
   const pool = new pg.Pool({
     connectionString,
-    max: options.poolSize ?? 10,
+    max: options.poolSize,
+    // Covers both waiting for a free pool connection and opening a new one.
     connectionTimeoutMillis: connectTimeoutMs,
-    idleTimeoutMillis: options.idleTimeoutMs ?? 10_000,
+    idleTimeoutMillis: options.idleTimeoutMs,
+    // Sent in the startup packet, so they hold for every statement on every pool connection
+    // without an extra round trip; the server enforces them even if this process stalls.
+    statement_timeout: options.statementTimeoutMs,
+    lock_timeout: options.lockTimeoutMs,
     application_name: 'gatehouse',
     // int8 (times in ms, counts) as numbers; the pool's own parser, not pg's global one.
     types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? parseInt8 : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },

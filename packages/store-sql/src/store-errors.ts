@@ -3,8 +3,10 @@ import { StoreUnavailableError } from '@gatehouse/core'
 // Socket-level failures: the server is down, restarting or unreachable.
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN'])
 // PostgreSQL SQLSTATEs that mean "not now" rather than "your query is wrong": class 08
-// (connection exception) plus shutdown, startup, and resource exhaustion.
-const POSTGRES_UNAVAILABLE = /^(08...|57P0[1-3]|53[0-9]{3}|58030)$/
+// (connection exception), shutdown and startup (57P01-03), a statement cancelled by
+// statement_timeout or an operator (57014), a lock not obtained within lock_timeout (55P03),
+// resource exhaustion (53xxx) and I/O errors (58030).
+const POSTGRES_UNAVAILABLE = /^(08...|57P0[1-3]|57014|55P03|53[0-9]{3}|58030)$/
 // What pg and pg-pool throw without a code when a connection breaks or cannot be made in time.
 const DRIVER_MESSAGES = /connection terminated|connection ended unexpectedly|timeout exceeded when trying to connect|client has encountered a connection error|cannot use a pool after calling end|driver has already been destroyed|client was closed and is not queryable|the client is closed/i
 // SQLite result codes of a database that cannot be used right now (locked past the busy
