@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Semaphore } from './semaphore.js'
+import { Semaphore, SemaphoreTimeoutError } from './semaphore.js'
 
 describe('Semaphore', () => {
   it('admits at most `permits` tasks at once, the rest in arrival order', async () => {
@@ -26,6 +26,30 @@ describe('Semaphore', () => {
     const mutex = new Semaphore(1)
     await expect(mutex.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom')
     await expect(mutex.run(async () => 'next')).resolves.toBe('next')
+  })
+
+  it('gives up on a permit after timeoutMs, holding nothing, and the queue goes on', async () => {
+    const mutex = new Semaphore(1)
+    await mutex.acquire()
+    await expect(mutex.acquire({ timeoutMs: 20 })).rejects.toBeInstanceOf(SemaphoreTimeoutError)
+    const next = mutex.acquire({ timeoutMs: 1000 })
+    mutex.release()
+    await expect(next).resolves.toBeUndefined()
+    mutex.release()
+    await expect(mutex.run(async () => 'free')).resolves.toBe('free')
+  })
+
+  it('checks the deadline when the permit is handed over, even if a blocked event loop kept the timer from firing', async () => {
+    const mutex = new Semaphore(1)
+    await mutex.acquire()
+    const late = mutex.acquire({ timeoutMs: 10 })
+    const patient = mutex.acquire()
+    // A holder that blocks the loop past the waiter's deadline (as SQLite's busy wait does).
+    const until = performance.now() + 30
+    while (performance.now() < until) {}
+    mutex.release()
+    await expect(late).rejects.toBeInstanceOf(SemaphoreTimeoutError)
+    await expect(patient).resolves.toBeUndefined()
   })
 
   it('refuses a non-positive permit count', () => {

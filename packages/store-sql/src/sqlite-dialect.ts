@@ -3,7 +3,7 @@ import { createClient } from '@libsql/client'
 import type { CompiledQuery, DatabaseConnection, DatabaseIntrospector, Dialect, DialectAdapter, Driver, Kysely, QueryCompiler, QueryResult } from 'kysely'
 import { SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely'
 import { libsqlFileURL } from './database-uri.js'
-import { Semaphore } from './semaphore.js'
+import { Semaphore, SemaphoreTimeoutError } from './semaphore.js'
 
 /** Options of {@link SQLiteDialect}. */
 export interface SQLiteDialectConfig {
@@ -73,21 +73,37 @@ export class SQLiteDriver implements Driver {
   #writer: Client | undefined
   #reader: Client | undefined
   #queue: Semaphore | undefined
+  /** Set when a writer statement failed with SQLITE_BUSY: see {@link SQLiteDriver.markWriterStale}. */
+  #writerStale = false
 
   constructor(config: SQLiteDialectConfig) {
     this.#config = config
   }
 
-  async init(): Promise<void> {
-    const url = libsqlFileURL(this.#config.path)
-    const timeout = Math.max(0, Math.floor(this.#config.busyTimeoutMs))
-    const writer = createClient({ url })
+  get #busyTimeoutMs(): number {
+    return Math.max(0, Math.floor(this.#config.busyTimeoutMs))
+  }
+
+  async #openWriter(): Promise<Client> {
+    const writer = createClient({ url: libsqlFileURL(this.#config.path) })
     try {
       // busy_timeout first: switching to WAL needs a lock another process may hold for a moment.
-      await writer.execute(`PRAGMA busy_timeout = ${timeout}`)
+      await writer.execute(`PRAGMA busy_timeout = ${this.#busyTimeoutMs}`)
       await writer.execute('PRAGMA journal_mode = WAL')
       await writer.execute('PRAGMA synchronous = NORMAL')
       await writer.execute('PRAGMA foreign_keys = ON')
+    } catch (error) {
+      writer.close()
+      throw error
+    }
+    return writer
+  }
+
+  async init(): Promise<void> {
+    const url = libsqlFileURL(this.#config.path)
+    const timeout = this.#busyTimeoutMs
+    const writer = await this.#openWriter()
+    try {
       const reader = createClient({ url })
       await reader.execute(`PRAGMA busy_timeout = ${timeout}`)
       await reader.execute('PRAGMA query_only = ON')
@@ -107,10 +123,41 @@ export class SQLiteDriver implements Driver {
     return new SQLiteConnection(this)
   }
 
-  async beginTransaction(connection: SQLiteConnection): Promise<void> {
-    await this.queue.acquire()
+  /**
+   * A statement that failed with SQLITE_BUSY (another process held the write lock past the busy
+   * timeout) stays "in progress" inside @libsql/client, which never resets it; from then on every
+   * COMMIT on that connection fails with "cannot commit transaction - SQL statements in progress",
+   * so the store would never write again. The writer is replaced before its next use instead.
+   */
+  markWriterStale(): void {
+    this.#writerStale = true
+  }
+
+  /** Waits for this process's write queue, at most the busy timeout, and then for a usable writer. */
+  async acquireWriter(): Promise<void> {
     try {
-      await this.writer.execute('BEGIN IMMEDIATE')
+      await this.queue.acquire({ timeoutMs: this.#busyTimeoutMs })
+    } catch (error) {
+      if (!(error instanceof SemaphoreTimeoutError)) throw error
+      // Without this bound, writes queued behind a busy lock wait one busy timeout each, in turn.
+      throw Object.assign(new Error(`waited more than ${this.#busyTimeoutMs} ms for this process's earlier writes`, { cause: error }), { code: 'SQLITE_BUSY' })
+    }
+    if (!this.#writerStale) return
+    try {
+      const fresh = await this.#openWriter()
+      this.#writer?.close()
+      this.#writer = fresh
+      this.#writerStale = false
+    } catch (error) {
+      this.queue.release()
+      throw error
+    }
+  }
+
+  async beginTransaction(connection: SQLiteConnection): Promise<void> {
+    await this.acquireWriter()
+    try {
+      await execute(this.writer, { sql: 'BEGIN IMMEDIATE', parameters: [] }, this)
     } catch (error) {
       this.queue.release()
       throw error
@@ -128,7 +175,7 @@ export class SQLiteDriver implements Driver {
 
   async commitTransaction(connection: SQLiteConnection): Promise<void> {
     // If COMMIT throws, Kysely calls rollbackTransaction, which releases the queue.
-    await this.writer.execute('COMMIT')
+    await execute(this.writer, { sql: 'COMMIT', parameters: [] }, this)
     try {
       await this.#config.afterCommit?.()
     } finally {
@@ -195,10 +242,15 @@ class SQLiteConnection implements DatabaseConnection {
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     const driver = this.#driver
-    if (this.inTransaction) return execute(driver.writer, query)
+    if (this.inTransaction) return execute(driver.writer, query, driver)
     if (query.query.kind === 'SelectQueryNode') return execute(driver.reader, query)
     // A write outside a transaction (DDL of the migrator, say) still waits its turn.
-    return driver.queue.run(() => execute(driver.writer, query))
+    await driver.acquireWriter()
+    try {
+      return await execute(driver.writer, query, driver)
+    } finally {
+      driver.queue.release()
+    }
   }
 
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
@@ -206,8 +258,14 @@ class SQLiteConnection implements DatabaseConnection {
   }
 }
 
-async function execute<R>(client: Client, query: CompiledQuery): Promise<QueryResult<R>> {
-  const result: ResultSet = await client.execute({ sql: query.sql, args: query.parameters as InValue[] })
+async function execute<R>(client: Client, query: Pick<CompiledQuery, 'sql' | 'parameters'>, writerOf?: SQLiteDriver): Promise<QueryResult<R>> {
+  let result: ResultSet
+  try {
+    result = await client.execute({ sql: query.sql, args: query.parameters as InValue[] })
+  } catch (error) {
+    if (writerOf !== undefined && /^SQLITE_BUSY/.test(String((error as { code?: unknown }).code))) writerOf.markWriterStale()
+    throw error
+  }
   return {
     rows: result.rows as unknown as R[],
     numAffectedRows: BigInt(result.rowsAffected),
