@@ -101,6 +101,51 @@ describe('SessionManager', () => {
     expect((await sessions.read(value, t0 + 1001)).status).toBe('none')
   })
 
+  it('shares one store lookup between concurrent requests that miss the cache together', async () => {
+    const { sessions, resumes } = setup()
+    const { value } = await sessions.issue(alice)
+    const states = await Promise.all(Array.from({ length: 20 }, () => sessions.read(value)))
+    expect(states.every((state) => state.status === 'active')).toBe(true)
+    expect(resumes()).toBe(1)
+  })
+
+  it('does not hand a lookup that overlapped a revocation to later requests', async () => {
+    let release: () => void = () => {}
+    let resumes = 0
+    const slow: Authenticator = {
+      id: 'sql',
+      async resume() {
+        resumes++
+        if (resumes === 1) await new Promise<void>((resolve) => (release = resolve))
+        return resumes === 1 ? alice : null // revoked while the first lookup was in flight
+      },
+    }
+    const { sessions } = setup({}, slow)
+    const { value } = await sessions.issue(alice)
+    const first = sessions.read(value)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    sessions.invalidate({ type: 'user', id: alice.id })
+    const second = await sessions.read(value)
+    release()
+    await first
+    expect(second.status).toBe('none')
+    expect(resumes).toBe(2)
+  })
+
+  it('re-seals a session past its refresh point once per refresh interval, not once per request', async () => {
+    const { sessions } = setup({ idleTimeoutSeconds: 100 })
+    const issuedAt = Date.now() - 20_000 // past the refresh point (a tenth of the idle timeout)
+    const cookie = await sessions.issue(alice, issuedAt)
+    const state = await sessions.read(cookie.value)
+    if (state.status !== 'active') throw new Error('expected a session')
+    expect(state.refresh).toBe(true)
+    const a = await sessions.refresh(state.payload)
+    const b = await sessions.refresh(state.payload)
+    expect(b.value).toBe(a.value)
+    const later = await sessions.refresh(state.payload, Date.now() + 11_000)
+    expect(later.value).not.toBe(a.value)
+  })
+
   it('revokes one session (logout) and refuses its replay', async () => {
     const { sessions } = setup()
     const first = await sessions.issue(alice)

@@ -97,6 +97,10 @@ export class SessionManager {
   readonly #absoluteMs: number
   readonly #refreshAfterMs: number
   readonly #cache: TTLCache<string, { user: User; payload: SessionPayload }>
+  /** Lookups in progress by cookie: concurrent misses of one cookie share one unseal and one store read. */
+  readonly #lookups = new Map<string, Promise<SessionState>>()
+  /** Session id → its latest re-seal, so a client that ignores Set-Cookie does not cost a seal per request. */
+  readonly #resealed: TTLCache<string, SessionCookie>
   readonly #registry: AuthenticatorRegistry
   readonly #revocations: RevocationList
   /** Bumped by every invalidation; a lookup that overlapped one does not fill the cache. */
@@ -131,6 +135,7 @@ export class SessionManager {
     this.#refreshAfterMs = Math.max(1000, this.#idleMs / 10)
     const cache = options.cache === false ? { ttlMs: 0, maxEntries: 0 } : (options.cache ?? {})
     this.#cache = new TTLCache({ ttlMs: cache.ttlMs ?? 5000, maxEntries: cache.maxEntries ?? 10_000 })
+    this.#resealed = new TTLCache({ ttlMs: this.#refreshAfterMs, maxEntries: cache.maxEntries ?? 10_000 })
     this.#registry = deps.registry
     this.#revocations = deps.revocations
   }
@@ -176,9 +181,16 @@ export class SessionManager {
     return this.#seal(payload, now)
   }
 
-  /** Re-seals an active session with a fresh last-activity time. */
+  /**
+   * Re-seals an active session with a fresh last-activity time. Within one refresh interval the
+   * same re-seal is handed out again: its last activity is then at most that interval old.
+   */
   async refresh(payload: SessionPayload, now = Date.now()): Promise<SessionCookie> {
-    return this.#seal({ ...payload, lat: now }, now)
+    const recent = this.#resealed.get(payload.sid, now)
+    if (recent !== undefined) return recent
+    const cookie = await this.#seal({ ...payload, lat: now }, now)
+    this.#resealed.set(payload.sid, cookie, now)
+    return cookie
   }
 
   /** A cookie that deletes the session cookie. */
@@ -195,6 +207,16 @@ export class SessionManager {
     if (cookie.length > MAX_COOKIE_BYTES) return INVALID
     const cached = this.#cache.get(cookie, now)
     if (cached !== undefined) return this.#active(cached.user, cached.payload, now)
+    const pending = this.#lookups.get(cookie)
+    if (pending !== undefined) return pending
+    const lookup: Promise<SessionState> = this.#lookup(cookie, now).finally(() => {
+      if (this.#lookups.get(cookie) === lookup) this.#lookups.delete(cookie)
+    })
+    this.#lookups.set(cookie, lookup)
+    return lookup
+  }
+
+  async #lookup(cookie: string, now: number): Promise<SessionState> {
     const payload = await this.#unseal(cookie)
     if (payload === null) return INVALID
     if (!this.#live(payload, now)) return EXPIRED
@@ -236,6 +258,8 @@ export class SessionManager {
   /** Drops cached sessions affected by a change. Wired to the store's `subscribe`. */
   invalidate(change: UserChange): void {
     this.#generation++
+    // A lookup in flight may have read the store before this change: later requests start anew.
+    this.#lookups.clear()
     if (change.type === 'all') this.#cache.clear()
     else if (change.type === 'session') this.#cache.deleteWhere((entry) => entry.payload.sid === change.sessionId)
     else if (change.type === 'provider-session') this.#cache.deleteWhere(({ payload: { principal } }) => matchesProviderSession(principal, change))
