@@ -72,7 +72,7 @@ export interface OIDCTestServer extends OIDCServerInfo {
   /** A new signing key; the old one stays published unless `dropOld`. Sessions and grants survive. */
   rotateKeys(options?: { dropOld?: boolean }): Promise<void>
   /** Token endpoint password grant (the legacy flow) as the `gatehouse` client unless another is given. */
-  passwordGrant(args: { username: string; password: string; scope?: string; resource?: string; client?: OIDCFixtureClient }): Promise<TokenResponse>
+  passwordGrant(args: { username: string; password: string; scope?: string; resource?: string; client?: OIDCFixtureClient; opaque?: boolean }): Promise<TokenResponse>
   /** Stops listening (the port stays reserved for {@link OIDCTestServer.restart}). */
   halt(): Promise<void>
   /** Listens again on the same port after {@link OIDCTestServer.halt}. */
@@ -226,8 +226,9 @@ export async function startOIDCProvider(options: StartOIDCProviderOptions = {}):
       keys = [await newSigningKey(), ...(dropOld ? [] : keys)]
       build()
     },
-    async passwordGrant({ username, password, scope = 'openid profile api:read', resource, client = clients.gatehouse }) {
+    async passwordGrant({ username, password, scope = 'openid profile api:read', resource, client = clients.gatehouse, opaque = false }) {
       const body = new URLSearchParams({ grant_type: 'password', username, password, scope })
+      if (opaque) body.set('token_format', 'opaque')
       if (resource !== undefined) body.set('resource', resource)
       const response = await fetch(`${issuer}${KEYCLOAK_ROUTES.token}`, {
         method: 'POST',
@@ -370,7 +371,7 @@ function createProvider(issuer: string, setup: ProviderSetup): Provider {
     },
   }
   const provider = new Provider(issuer, configuration)
-  provider.registerGrantType('password', passwordGrant(provider), ['username', 'password', 'scope', 'resource'])
+  provider.registerGrantType('password', passwordGrant(provider), ['username', 'password', 'scope', 'resource', 'token_format'])
   return provider
 }
 
@@ -382,7 +383,8 @@ function passwordGrant(provider: Provider) {
     const user = Object.values(USERS).find((candidate) => candidate.username === params.username)
     if (user === undefined || user.password !== params.password) throw new errors.InvalidGrant('invalid user credentials')
     const requested = new Set((params.scope ?? 'openid').split(' ').filter(Boolean))
-    const resource = params.resource ?? (client.clientId === 'opaque-client' ? undefined : API_RESOURCE)
+    // token_format=opaque (a test extension): an opaque access token, for introspection.
+    const resource = params.token_format === 'opaque' ? undefined : (params.resource ?? (client.clientId === 'opaque-client' ? undefined : API_RESOURCE))
     const grant = new provider.Grant({ accountId: user.sub, clientId: client.clientId })
     const oidcScopes = [...requested].filter((scope) => ['openid', 'profile', 'email', 'offline_access'].includes(scope))
     grant.addOIDCScope(oidcScopes.join(' '))
@@ -390,7 +392,7 @@ function passwordGrant(provider: Provider) {
     if (resource !== undefined) grant.addResourceScope(resource, apiScopes.join(' '))
     const grantId = await grant.save()
     const sid = randomUUID()
-    const at = new provider.AccessToken({ accountId: user.sub, client, grantId, gty: 'password', sid, scope: resource === undefined ? oidcScopes.join(' ') : apiScopes.join(' ') } as never)
+    const at = new provider.AccessToken({ accountId: user.sub, client, grantId, gty: 'password', sid, scope: resource === undefined ? [...oidcScopes, ...apiScopes].join(' ') : apiScopes.join(' ') } as never)
     if (resource !== undefined) {
       const { ResourceServer } = provider as unknown as { ResourceServer: new (id: string, data: unknown) => unknown }
       at.resourceServer = new ResourceServer(resource, resourceInfoOf(resource)) as never
