@@ -1,10 +1,9 @@
 import type { Auth, AuthEnv, Authenticator, Logger } from '@gatehouse/core'
-import { Protected, StoreUnavailableError, createAuth, errorResponse, isAuthenticated } from '@gatehouse/core'
+import { Protected, createAuth, isAuthenticated } from '@gatehouse/core'
 import type { SQLStore } from '@gatehouse/store-sql'
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { html, raw } from 'hono/html'
-import { HTTPException } from 'hono/http-exception'
 import { roles } from './roles.js'
 
 /** What the demo app is built from; `server.ts` reads them from the environment. */
@@ -41,12 +40,7 @@ export function createDemoApp(options: DemoOptions): { app: Hono<AuthEnv>; auth:
 
   const app = new Hono<AuthEnv>()
   // A database that goes away mid-request (e.g. /admin's account count) is a 503, not a 500.
-  app.onError((error, c) => {
-    if (error instanceof HTTPException) return error.getResponse()
-    if (error instanceof StoreUnavailableError) return errorResponse(c, 'ERR_STORE_UNAVAILABLE')
-    options.logger.error({ path: c.req.path, err: String(error) }, 'request failed')
-    return c.json({ error: { code: 'ERR_INTERNAL', message: 'Something went wrong.' } }, 500)
-  })
+  app.onError(auth.onError)
   app.use(auth.middleware())
   app.route('/auth', auth.routes())
 

@@ -5,22 +5,57 @@
  * The HTTP mapping of these codes lives in one place: `hono/http-errors.ts`.
  */
 
+/** The stable codes of every {@link AuthError}, and of every error body Gatehouse sends. */
+export const AUTH_ERROR_CODES = Object.freeze([
+  'ERR_UNAUTHENTICATED',
+  'ERR_INVALID_CREDENTIALS',
+  'ERR_FORBIDDEN',
+  'ERR_CSRF',
+  'ERR_BAD_REQUEST',
+  'ERR_UNSUPPORTED_MEDIA_TYPE',
+  'ERR_PAYLOAD_TOO_LARGE',
+  'ERR_TOO_MANY_ATTEMPTS',
+  'ERR_AUTHENTICATOR_UNAVAILABLE',
+  'ERR_STORE_UNAVAILABLE',
+  'ERR_MISCONFIGURED',
+  'ERR_USER_EXISTS',
+  'ERR_USER_NOT_FOUND',
+  'ERR_WEAK_PASSWORD',
+  'ERR_INTERNAL',
+] as const)
+
 /** The stable codes of every {@link AuthError}. */
-export type AuthErrorCode =
-  | 'ERR_UNAUTHENTICATED'
-  | 'ERR_INVALID_CREDENTIALS'
-  | 'ERR_FORBIDDEN'
-  | 'ERR_CSRF'
-  | 'ERR_BAD_REQUEST'
-  | 'ERR_UNSUPPORTED_MEDIA_TYPE'
-  | 'ERR_PAYLOAD_TOO_LARGE'
-  | 'ERR_TOO_MANY_ATTEMPTS'
-  | 'ERR_AUTHENTICATOR_UNAVAILABLE'
-  | 'ERR_STORE_UNAVAILABLE'
-  | 'ERR_MISCONFIGURED'
-  | 'ERR_USER_EXISTS'
-  | 'ERR_USER_NOT_FOUND'
-  | 'ERR_WEAK_PASSWORD'
+export type AuthErrorCode = (typeof AUTH_ERROR_CODES)[number]
+
+/** The two outages, one code per cause: an authenticator's backend, or the user store's database. */
+export type OutageCode = 'ERR_AUTHENTICATOR_UNAVAILABLE' | 'ERR_STORE_UNAVAILABLE'
+
+const CODES: ReadonlySet<string> = new Set(AUTH_ERROR_CODES)
+
+/**
+ * `true` when `error` is a Gatehouse error, of one of `codes` when given. It matches the stable
+ * `code`, not the class: an error thrown by another copy of `@gatehouse/core` (a plugin that
+ * bundled its own) still counts, where `instanceof` would turn its 503 into a 500.
+ */
+export function isAuthError<C extends AuthErrorCode = AuthErrorCode>(error: unknown, codes?: C | readonly C[]): error is AuthError & { readonly code: C } {
+  if (!(error instanceof Error)) return false
+  const code = (error as { code?: unknown }).code
+  if (typeof code !== 'string' || !CODES.has(code)) return false
+  return codes === undefined || (typeof codes === 'string' ? code === codes : (codes as readonly string[]).includes(code))
+}
+
+/**
+ * Which outage an error stands for: the store's when the user store's database is the cause
+ * anywhere in its `cause` chain (an authenticator that could not read the store), else the
+ * authenticator's; `undefined` when it is no outage at all.
+ */
+export function outageOf(error: unknown): OutageCode | undefined {
+  if (!isAuthError(error, ['ERR_AUTHENTICATOR_UNAVAILABLE', 'ERR_STORE_UNAVAILABLE'])) return undefined
+  for (let cause: unknown = error, depth = 0; cause !== undefined && depth < 8; cause = (cause as Error).cause, depth++) {
+    if (isAuthError(cause, 'ERR_STORE_UNAVAILABLE')) return 'ERR_STORE_UNAVAILABLE'
+  }
+  return 'ERR_AUTHENTICATOR_UNAVAILABLE'
+}
 
 /** Base class of all Gatehouse errors. `code` is stable and safe to match on. */
 export class AuthError extends Error {

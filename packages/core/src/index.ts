@@ -1,7 +1,8 @@
 // The public API of @gatehouse/core. What is not exported here is free to change.
 
-export type { AuthErrorCode } from './errors.js'
+export type { AuthErrorCode, OutageCode } from './errors.js'
 export {
+  AUTH_ERROR_CODES,
   AuthError,
   AuthenticatorUnavailableError,
   RequestRejectedError,
@@ -9,6 +10,8 @@ export {
   UserExistsError,
   UserNotFoundError,
   WeakPasswordError,
+  isAuthError,
+  outageOf,
 } from './errors.js'
 
 export { Permission } from './model/permission.js'

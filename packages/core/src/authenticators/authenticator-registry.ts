@@ -1,4 +1,4 @@
-import { AuthenticatorUnavailableError } from '../errors.js'
+import { AuthenticatorUnavailableError, isAuthError } from '../errors.js'
 import type { Logger } from '../internal/logger.js'
 import { NOOP_LOGGER } from '../internal/logger.js'
 import type { User } from '../model/user.js'
@@ -142,12 +142,12 @@ export class AuthenticatorRegistry {
   }
 
   #recordUnavailable(authenticator: Authenticator, error: unknown, step: string): AuthenticatorUnavailableError {
-    const unavailable =
-      error instanceof AuthenticatorUnavailableError
-        ? error
-        : new AuthenticatorUnavailableError(authenticator.id, { cause: error, message: `authenticator "${authenticator.id}" failed` })
+    const expected = isAuthError(error, 'ERR_AUTHENTICATOR_UNAVAILABLE')
+    const unavailable = expected
+      ? (error as AuthenticatorUnavailableError)
+      : new AuthenticatorUnavailableError(authenticator.id, { cause: error, message: `authenticator "${authenticator.id}" failed` })
     this.#unavailable.set(authenticator.id, (this.#unavailable.get(authenticator.id) ?? 0) + 1)
-    const level = error instanceof AuthenticatorUnavailableError ? 'warn' : 'error'
+    const level = expected ? 'warn' : 'error'
     this.#logger[level]({ authenticator: authenticator.id, step, err: describeError(error) }, 'authenticator unavailable')
     return unavailable
   }

@@ -1,7 +1,10 @@
-import type { Context, MiddlewareHandler } from 'hono'
+import type { Context, ErrorHandler, MiddlewareHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
 import { Hono } from 'hono'
 import { getCookie, setCookie } from 'hono/cookie'
 import { audit } from '../audit.js'
+import type { OutageCode } from '../errors.js'
+import { isAuthError, outageOf } from '../errors.js'
 import { AuthenticatorRegistry } from '../authenticators/authenticator-registry.js'
 import type { Authenticator, AuthenticatorHealth, ProviderSession } from '../authenticators/authenticator.js'
 import type { Logger } from '../internal/logger.js'
@@ -16,6 +19,7 @@ import { MemoryRevocationList } from '../store/memory-revocation-list.js'
 import type { ProviderSessionRevocation, RevocationList, UserChange, UserStore } from '../store/user-store.js'
 import type { LoginThrottle } from '../throttle/login-throttle.js'
 import { MemoryLoginThrottle } from '../throttle/memory-login-throttle.js'
+import { errorResponse, statusOf } from './http-errors.js'
 import { loginRoutes } from './login-routes.js'
 import { clientAddress, newCSRFToken, safeNextPath } from './request-guards.js'
 
@@ -90,8 +94,11 @@ export interface RequestAuth {
   readonly scopes: ReadonlySet<string>
   /** The request presented `Authorization: Bearer` and no authenticator accepted it. */
   readonly bearerRefused: boolean
-  /** Nobody authenticated the request and an authenticator was unavailable (→ 503, not 401). */
-  readonly unavailable: boolean
+  /**
+   * Nobody authenticated the request and a backend was down: which outage (→ 503, not 401), or
+   * `undefined`.
+   */
+  readonly unavailable: OutageCode | undefined
 }
 
 /** What {@link createAuth} returns. */
@@ -123,6 +130,12 @@ export interface Auth {
   signInFailed(c: Context<AuthEnv>, args: { readonly reason: string; readonly source: string }): Response
   /** Ends every session started from a provider session (or of a provider subject), in every instance. */
   revokeProviderSessions(args: Omit<ProviderSessionRevocation, 'expiresAt'>): Promise<void>
+  /**
+   * The app's error handler, so apps need not write their own: `app.onError(auth.onError)`.
+   * Gatehouse errors become their JSON (or HTML) answer by code (an outage → 503); anything else
+   * is logged and answered `500 ERR_INTERNAL` with a generic body.
+   */
+  readonly onError: ErrorHandler<AuthEnv>
   /** The health of every authenticator that can tell (see {@link Authenticator.health}). */
   health(): Promise<{ readonly ok: boolean; readonly authenticators: Readonly<Record<string, AuthenticatorHealth>> }>
   /**
@@ -246,6 +259,17 @@ export function createAuth(options: CreateAuthOptions): Auth {
       return c.redirect(`${resolved.loginPath}?error=signin-failed`, 303)
     },
     revokeProviderSessions: (args) => sessions.revokeProviderSessions(args),
+    onError(error, c) {
+      if (error instanceof HTTPException) return error.getResponse()
+      const outage = outageOf(error)
+      if (outage !== undefined) {
+        logger.warn({ path: c.req.path, err: error.message }, 'backend unavailable')
+        return errorResponse(c, outage)
+      }
+      if (isAuthError(error) && statusOf(error.code) < 500) return errorResponse(c, error.code)
+      logger.error({ path: c.req.path, err: String(error) }, 'request failed')
+      return errorResponse(c, 'ERR_INTERNAL')
+    },
     async health() {
       const checked = await Promise.all(
         authenticators.list().flatMap((a) => (a.health ? [a.health().then((health) => [a.id, health] as const)] : [])),
@@ -294,7 +318,7 @@ function authMiddleware(auth: Auth): MiddlewareHandler<AuthEnv> {
       c.header('Vary', 'Authorization', { append: true })
       const identified = await authenticators.identify({ request: c.req.raw })
       const accepted = identified.outcome === 'authenticated'
-      const unavailable = identified.outcome === 'unavailable'
+      const unavailable = identified.outcome === 'unavailable' ? chainOutage(identified.errors) : undefined
       if (!accepted && !unavailable) audit(logger, 'token.refused', { address: clientAddress(c, auth.options.trustedProxies) })
       c.set('user', accepted ? identified.user : ANONYMOUS_USER)
       c.set('gatehouse', {
@@ -312,7 +336,7 @@ function authMiddleware(auth: Auth): MiddlewareHandler<AuthEnv> {
     let user: User = ANONYMOUS_USER
     let via: RequestAuth['via'] = 'none'
     let scopes = NO_SCOPES
-    let unavailable = false
+    let unavailable: OutageCode | undefined
     if (cookie !== undefined) {
       // The answer depends on the session: keep it out of shared caches.
       c.header('Cache-Control', 'no-store')
@@ -324,7 +348,7 @@ function authMiddleware(auth: Auth): MiddlewareHandler<AuthEnv> {
       via = 'session'
       if (session.refresh) auth.setSessionCookie(c, await sessions.refresh(session.payload))
     } else {
-      unavailable = session.status === 'unavailable'
+      if (session.status === 'unavailable') unavailable = outageOf(session.error)
       if (session.status === 'none' && cookie !== undefined) {
         if (session.reason === 'invalid') audit(logger, 'session.invalid', { address: clientAddress(c, auth.options.trustedProxies) })
         // A dead cookie (expired, revoked, tampered) is removed so the browser stops sending it.
@@ -335,12 +359,17 @@ function authMiddleware(auth: Auth): MiddlewareHandler<AuthEnv> {
         user = identified.user
         via = 'credential'
         if (identified.scopes) scopes = new Set(identified.scopes)
-      } else if (identified.outcome === 'unavailable') unavailable = true
+      } else if (identified.outcome === 'unavailable') unavailable ??= chainOutage(identified.errors)
     }
     c.set('user', user)
-    c.set('gatehouse', { auth, session, via, scopes, bearerRefused: false, unavailable: unavailable && user === ANONYMOUS_USER })
+    c.set('gatehouse', { auth, session, via, scopes, bearerRefused: false, unavailable: user === ANONYMOUS_USER ? unavailable : undefined })
     await next()
   }
+}
+
+/** The outage a chain's failures stand for: the store's only when every failure was the store's. */
+export function chainOutage(errors: readonly unknown[]): OutageCode {
+  return errors.length > 0 && errors.every((error) => outageOf(error) === 'ERR_STORE_UNAVAILABLE') ? 'ERR_STORE_UNAVAILABLE' : 'ERR_AUTHENTICATOR_UNAVAILABLE'
 }
 
 function resolveOptions(options: CreateAuthOptions, secure: boolean): ResolvedOptions {

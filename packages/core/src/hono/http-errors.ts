@@ -19,6 +19,7 @@ const HTTP: Record<AuthErrorCode, { status: ContentfulStatusCode; message: strin
   ERR_USER_EXISTS: { status: 409, message: 'The user already exists.' },
   ERR_USER_NOT_FOUND: { status: 404, message: 'Not found.' },
   ERR_WEAK_PASSWORD: { status: 400, message: 'The password does not meet the policy.' },
+  ERR_INTERNAL: { status: 500, message: 'Something went wrong.' },
 }
 
 /** HTTP status for an error code. */

@@ -4,11 +4,12 @@ import { getCookie, setCookie } from 'hono/cookie'
 import { HTTPException } from 'hono/http-exception'
 import type { Credentials } from '../authenticators/authenticator.js'
 import { audit } from '../audit.js'
-import { AuthError, AuthenticatorUnavailableError, RequestRejectedError, StoreUnavailableError } from '../errors.js'
+import type { OutageCode } from '../errors.js'
+import { RequestRejectedError, isAuthError, outageOf } from '../errors.js'
 import type { User } from '../model/user.js'
 import { isAuthenticated, normalizeUsername } from '../model/user.js'
 import type { Auth, AuthEnv, AuthHooks } from './create-auth.js'
-import { startSession } from './create-auth.js'
+import { chainOutage, startSession } from './create-auth.js'
 import { errorResponse, statusOf } from './http-errors.js'
 import { renderLoginPage } from './pages.js'
 import { clientAddress, csrfTokensMatch, isCrossSite, readBodyLimited, safeNextPath } from './request-guards.js'
@@ -36,9 +37,10 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
   // 503 with the generic body, never a 500 that hides what happened.
   routes.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse()
-    if (error instanceof StoreUnavailableError || error instanceof AuthenticatorUnavailableError) {
+    const outage = outageOf(error)
+    if (outage !== undefined) {
       logger.warn({ path: c.req.path, err: error.message }, 'backend unavailable')
-      return errorResponse(c, 'ERR_STORE_UNAVAILABLE', { html: contentMode(c) === 'form' })
+      return errorResponse(c, outage, { html: contentMode(c) === 'form' })
     }
     throw error
   })
@@ -65,7 +67,7 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
     }
     const { mode, fields } = body
     const next = safeNextPath(fields.next, options.defaultRedirect)
-    const fail = (code: 'ERR_INVALID_CREDENTIALS' | 'ERR_TOO_MANY_ATTEMPTS' | 'ERR_AUTHENTICATOR_UNAVAILABLE', retryAfterSeconds?: number) => {
+    const fail = (code: 'ERR_INVALID_CREDENTIALS' | 'ERR_TOO_MANY_ATTEMPTS' | OutageCode, retryAfterSeconds?: number) => {
       if (mode === 'json') return errorResponse(c, code, retryAfterSeconds === undefined ? { html: false } : { html: false, retryAfterSeconds })
       const message = code === 'ERR_INVALID_CREDENTIALS' ? 'Invalid username or password.' : code === 'ERR_TOO_MANY_ATTEMPTS' ? 'Too many attempts. Try again later.' : 'Sign-in is temporarily unavailable. Try again later.'
       if (retryAfterSeconds !== undefined) c.header('Retry-After', String(retryAfterSeconds))
@@ -93,7 +95,7 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
       if (!result.rejected) await throttle.abandoned(attempt)
       audit(logger, 'login.unavailable', { username: attempt.username, address: attempt.address })
       void runHook(auth, 'onLoginFailed', { username: attempt.username, reason: 'unavailable', request: c.req.raw })
-      return fail('ERR_AUTHENTICATOR_UNAVAILABLE')
+      return fail(chainOutage(result.errors))
     }
     if (result.outcome !== 'authenticated') {
       audit(logger, 'login.failed', { username: attempt.username, address: attempt.address })
@@ -148,7 +150,7 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
   routes.get('/me', (c) => {
     noStore(c)
     const user = c.get('user')
-    if (!isAuthenticated(user)) return errorResponse(c, c.get('gatehouse')?.unavailable ? 'ERR_AUTHENTICATOR_UNAVAILABLE' : 'ERR_UNAUTHENTICATED', { html: false })
+    if (!isAuthenticated(user)) return errorResponse(c, c.get('gatehouse')?.unavailable ?? 'ERR_UNAUTHENTICATED', { html: false })
     return c.json({ user: describeUser(auth, user) })
   })
 
@@ -219,7 +221,7 @@ async function parseBody(c: Context, mode: Mode, maxBytes: number): Promise<Reco
 }
 
 function rejected(c: Context, error: unknown, html: boolean): Response {
-  if (!(error instanceof AuthError)) throw error
+  if (!isAuthError(error)) throw error
   return errorResponse(c, error.code, { html })
 }
 

@@ -117,7 +117,8 @@ describe('Protected', () => {
     }
     const res = await app.request(`${ORIGIN}/admin`, { headers: { cookie: cookie! } })
     expect(res.status).toBe(503)
-    expect(await errorCodeOf(res)).toBe('ERR_AUTHENTICATOR_UNAVAILABLE')
+    // One code per cause: the store is down, not an authenticator.
+    expect(await errorCodeOf(res)).toBe('ERR_STORE_UNAVAILABLE')
   })
 })
 

@@ -89,7 +89,7 @@ export function Protected(requirements: readonly string[] | ProtectedOptions = {
     const user = c.get('user')
     if (!isAuthenticated(user)) {
       if (options.optional) return next()
-      if (state.unavailable) return errorResponse(c, 'ERR_AUTHENTICATOR_UNAVAILABLE')
+      if (state.unavailable) return errorResponse(c, state.unavailable)
       // RFC 6750: a refused token is told so, and an API client is never sent to a login page.
       if (state.bearerRefused) return errorResponse(c, 'ERR_UNAUTHENTICATED', { html: false, headers: INVALID_TOKEN })
       if (wantsHTML(c) && (c.req.method === 'GET' || c.req.method === 'HEAD')) {

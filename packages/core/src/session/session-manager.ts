@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { sealData, unsealData } from 'iron-session'
 import type { AuthenticatorRegistry } from '../authenticators/authenticator-registry.js'
 import type { ProviderSession, SessionPrincipal } from '../authenticators/authenticator.js'
-import { AuthenticatorUnavailableError, StoreUnavailableError } from '../errors.js'
+import { outageOf } from '../errors.js'
 import { TTLCache } from '../internal/ttl-cache.js'
 import type { User } from '../model/user.js'
 import type { ProviderSessionRevocation, RevocationList, UserChange } from '../store/user-store.js'
@@ -231,7 +231,7 @@ export class SessionManager {
       if (generation === this.#generation) this.#cache.set(cookie, { user, payload }, now)
       return this.#active(user, payload, now)
     } catch (error) {
-      if (error instanceof AuthenticatorUnavailableError || error instanceof StoreUnavailableError) {
+      if (outageOf(error) !== undefined) {
         return { status: 'unavailable', error, payload }
       }
       throw error

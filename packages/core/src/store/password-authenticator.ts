@@ -1,4 +1,4 @@
-import { StoreUnavailableError, AuthenticatorUnavailableError } from '../errors.js'
+import { AuthenticatorUnavailableError, isAuthError } from '../errors.js'
 import type { AuthResult, Authenticator, Credentials, SessionPrincipal } from '../authenticators/authenticator.js'
 import type { User } from '../model/user.js'
 import type { PasswordHasher, StoredUser, UserStore } from './user-store.js'
@@ -89,7 +89,7 @@ export class PasswordAuthenticator implements Authenticator {
     try {
       return await run()
     } catch (error) {
-      if (error instanceof StoreUnavailableError) throw new AuthenticatorUnavailableError(this.id, { cause: error })
+      if (isAuthError(error, 'ERR_STORE_UNAVAILABLE')) throw new AuthenticatorUnavailableError(this.id, { cause: error })
       throw error
     }
   }
