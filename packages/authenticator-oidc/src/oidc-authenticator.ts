@@ -88,6 +88,7 @@ export class OIDCAuthenticator implements Authenticator {
   #failedAt = Number.NEGATIVE_INFINITY
   #failure: AuthenticatorUnavailableError | null = null
   #closed = false
+  #signatureChecks = 0
 
   /** Validates `options` (a `TypeError` at startup on any misconfiguration). Contacts the provider lazily. */
   constructor(options: OIDCAuthenticatorOptions) {
@@ -109,6 +110,11 @@ export class OIDCAuthenticator implements Authenticator {
   /** Requests made to the provider's `jwks_uri` so far (0 before the first token). */
   get keySetFetches(): number {
     return this.#ready?.keys.fetches ?? 0
+  }
+
+  /** JWT signatures verified so far (a cached token is not verified again). */
+  get signatureChecks(): number {
+    return this.#signatureChecks
   }
 
   /** Verified tokens currently remembered. */
@@ -269,6 +275,7 @@ export class OIDCAuthenticator implements Authenticator {
     const { issuer, audiences, algorithms, clockToleranceSeconds } = this.#options
     let payload: JWTPayload
     let header: ProtectedHeaderParameters
+    this.#signatureChecks++
     try {
       // The signature is verified before any claim is used; keys come only from the provider's
       // JWKS (jku, x5u, jwk and x5c headers are never read); only the allow-listed algorithms.
