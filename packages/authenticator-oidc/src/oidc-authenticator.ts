@@ -347,7 +347,7 @@ export class OIDCAuthenticator implements Authenticator {
     const { config } = await this.provider()
     let answer: client.IntrospectionResponse
     try {
-      answer = await client.tokenIntrospection(config, token)
+      answer = await client.tokenIntrospection(config, token, { token_type_hint: 'access_token' })
     } catch (error) {
       // Any failure to get an answer is "cannot tell", never "refused": 503-class.
       throw this.#unavailable(error, 'introspection')
@@ -356,9 +356,12 @@ export class OIDCAuthenticator implements Authenticator {
     const now = Date.now()
     if (typeof answer.exp !== 'number' || answer.exp * 1000 <= now - this.#options.clockToleranceSeconds * 1000) return REJECTED
     if (answer.iss !== undefined && answer.iss !== this.#options.issuer) return REJECTED
+    // Only access tokens: a positive sign is required (providers answer for refresh tokens too,
+    // oidc-provider without any token_type, Keycloak with typ "Refresh").
     const typ = (answer as Record<string, unknown>).typ
-    if (typ !== undefined && !(typeof typ === 'string' && this.#options.accessTokenTypes.claim.includes(typ))) return REJECTED
-    if (answer.token_type !== undefined && !/^(?:bearer|dpop)$/i.test(String(answer.token_type))) return REJECTED
+    const typSays = typ === undefined ? undefined : typeof typ === 'string' && this.#options.accessTokenTypes.claim.includes(typ)
+    const tokenTypeSays = answer.token_type === undefined ? undefined : /^(?:bearer|dpop)$/i.test(String(answer.token_type))
+    if (typSays === false || tokenTypeSays === false || (typSays !== true && tokenTypeSays !== true)) return REJECTED
     // The token must be meant for this resource server: its audience, or (no aud) issued to this client.
     const audiences = answer.aud === undefined ? [] : typeof answer.aud === 'string' ? [answer.aud] : answer.aud
     const mine = audiences.length > 0 ? audiences.some((aud) => this.#options.audiences.includes(aud)) : answer.client_id === this.#options.clientId

@@ -1,0 +1,77 @@
+import type { AuthEnv } from '@gatehouse/core'
+import { Permission, Protected, Role, createAuth } from '@gatehouse/core'
+import type { OIDCTestServer } from '@gatehouse/testkit'
+import { Hono } from 'hono'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { accessClaims, authenticatorFor, provider, sign } from './helpers.js'
+
+let server: OIDCTestServer
+beforeAll(async () => {
+  server = await provider()
+})
+afterAll(() => server.stop())
+
+const VIEW = new Permission({ name: 'view', description: 'read' })
+const roles = ['Administrator', 'Viewer', 'Editor', 'Superuser', 'Staff'].map((name) => new Role({ name, permissions: name === 'Viewer' ? [VIEW] : [] }))
+
+function app(authenticators = [authenticatorFor(server)]) {
+  const auth = createAuth({ roles, authenticators, session: { secret: 'x'.repeat(40), secure: false }, logger: { debug() {}, info() {}, warn() {}, error() {} } })
+  const hono = new Hono<AuthEnv>()
+  hono.use(auth.middleware())
+  hono.route('/auth', auth.routes())
+  hono.get('/admin', Protected(['Administrator']), (c) => c.text(`hello ${c.var.user.username}`))
+  hono.get('/entries', Protected({ requiredScopes: ['api:read'] }), (c) => c.json({ entries: [] }))
+  hono.get('/write', Protected({ requiredScopes: ['api:read', 'api:write'], requireAll: true }), (c) => c.json({ ok: true }))
+  hono.get('/view', Protected({ requiredPermissions: ['view'] }), (c) => c.text('ok'))
+  return hono
+}
+
+const get = (hono: Hono<AuthEnv>, path: string, token?: string, headers: Record<string, string> = {}) =>
+  hono.request(path, { headers: { ...(token !== undefined && { authorization: `Bearer ${token}` }), ...headers } })
+
+describe('Protected with bearer tokens', () => {
+  test('alice (realm admin) passes; bob, whose admin role is on another client, does not', async () => {
+    const hono = app()
+    const alice = await server.passwordGrant({ username: 'alice', password: server.users.alice.password })
+    const bob = await server.passwordGrant({ username: 'bob', password: server.users.bob.password })
+    const ok = await get(hono, '/admin', alice.access_token)
+    expect(ok.status).toBe(200)
+    expect(await ok.text()).toBe('hello alice')
+    expect(ok.headers.get('cache-control')).toContain('no-store')
+    expect(ok.headers.get('vary')).toContain('Authorization')
+    // bob holds "admin" on other-app only (resource_access["other-app"]): it must not map.
+    expect(server.users.bob.clientRoles['other-app']).toContain('admin')
+    expect((await get(hono, '/admin', bob.access_token)).status).toBe(403)
+    expect((await get(hono, '/view', bob.access_token)).status).toBe(200)
+  })
+
+  test('a refused token is a 401 with WWW-Authenticate, a generic body, never a redirect', async () => {
+    const hono = app()
+    const token = await sign(accessClaims(server, { aud: 'other-app' }), server.signingKey)
+    const response = await get(hono, '/admin', token, { accept: 'text/html' })
+    expect(response.status).toBe(401)
+    expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"')
+    const body = await response.text()
+    expect(body).toContain('ERR_UNAUTHENTICATED')
+    expect(body).not.toMatch(/jwks|certs|aud|JWT|claim/i)
+  })
+
+  test('scopes: any by default, all with requireAll', async () => {
+    const hono = app()
+    const read = await server.passwordGrant({ username: 'bob', password: server.users.bob.password, scope: 'openid api:read' })
+    const none = await server.passwordGrant({ username: 'bob', password: server.users.bob.password, scope: 'openid' })
+    const both = await server.passwordGrant({ username: 'bob', password: server.users.bob.password, scope: 'openid api:read api:write' })
+    expect((await get(hono, '/entries', read.access_token)).status).toBe(200)
+    expect((await get(hono, '/entries', none.access_token)).status).toBe(403)
+    expect((await get(hono, '/write', read.access_token)).status).toBe(403)
+    expect((await get(hono, '/write', both.access_token)).status).toBe(200)
+  })
+
+  test('the provider down with no cached key: 503, not 401', async () => {
+    const own = await provider()
+    const hono = app([authenticatorFor(own, { timeoutMs: 500 })])
+    const token = await sign(accessClaims(own), own.signingKey)
+    await own.stop()
+    expect((await get(hono, '/admin', token)).status).toBe(503)
+  })
+})
