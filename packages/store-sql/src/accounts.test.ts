@@ -45,6 +45,30 @@ describe('Accounts (SQLite)', () => {
     await expect(strict.add({ username: 'grace', password: 'compilers all the way down' })).resolves.toMatchObject({ username: 'grace' })
   })
 
+  it('refuses common passwords and their variants, the username and the application\'s name on add and set-password, before hashing', async () => {
+    const named = await openTestStore(tempSQLiteURI(), { passwordPolicy: { contextWords: ['Acme Notes'] } })
+    try {
+      const refusals: Array<[string, string]> = [
+        ['Password1!', 'a commonly used password with a few characters added'],
+        ['password', 'a commonly used password'],
+        ['Margot-Ferrand', 'the same as the username'],
+        ['AcmeNotes2025!', 'based on the name of this service'],
+      ]
+      for (const [password, problem] of refusals) {
+        const error = await named.accounts.add({ username: 'margot-ferrand', password }).catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(WeakPasswordError)
+        expect((error as WeakPasswordError).problems).toEqual([problem])
+      }
+      expect(await named.accounts.count()).toBe(0)
+      await named.accounts.add({ username: 'margot-ferrand', password: 'tidepools under a violet sky' })
+      await expect(named.accounts.setPassword({ username: 'margot-ferrand', password: 'Password1!' })).rejects.toBeInstanceOf(WeakPasswordError)
+      await expect(named.accounts.setPassword({ username: 'margot-ferrand', password: 'acme notes' })).rejects.toBeInstanceOf(WeakPasswordError)
+      expect(named.accounts.checkPassword('margot ferrand 2024', 'Margot-Ferrand')).toEqual(['the username with a few characters added'])
+    } finally {
+      await named.close()
+    }
+  })
+
   it('sets a password, ending sessions, and reports unknown users', async () => {
     const before = (await accounts.get({ username: 'ada' }))!
     const after = await accounts.setPassword({ username: 'ADA', password: 'difference engine' })

@@ -8,7 +8,7 @@ import type { SQLUserStore } from './sql-user-store.js'
 export interface AccountsOptions {
   readonly store: SQLUserStore
   readonly hasher: PasswordHasher
-  /** @default { minLength: 8, maxLength: 1024 } and the built-in blocklist */
+  /** @default { minLength: 8, maxLength: 1024 }, the shipped blocklist, no context words */
   readonly passwordPolicy?: PasswordPolicyOptions
 }
 
@@ -34,8 +34,8 @@ export class Accounts {
     this.#store = options.store
     this.#hasher = options.hasher
     const { minLength, maxLength } = resolvePasswordPolicy(options.passwordPolicy)
-    // Materialized once: the option may be a one-shot iterable.
-    this.#policy = { minLength, maxLength, blocklist: new Set(options.passwordPolicy?.blocklist ?? []) }
+    // Materialized once: the options may be one-shot iterables.
+    this.#policy = { minLength, maxLength, blocklist: new Set(options.passwordPolicy?.blocklist ?? []), contextWords: [...(options.passwordPolicy?.contextWords ?? [])] }
   }
 
   /** Creates an account. Throws `WeakPasswordError` (before hashing) or `UserExistsError`. */

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs'
+
 // Passwords that top every published list of leaked and guessed passwords, and the obvious
-// ones for this product. Only entries of 8 characters or more: shorter ones fail the length rule
-// anyway. Compared after NFKC and lower-casing. Operators extend it with
-// `passwordPolicy.blocklist` (for instance with their organisation's and product's names).
+// ones for this product, kept in code next to the shipped list (data/common-passwords.txt) because
+// some are not in that corpus ('gatehouse', 'correcthorsebatterystaple', recent years). Compared
+// after NFKC and lower-casing. Operators extend the blocklist with `passwordPolicy.blocklist` and
+// `passwordPolicy.contextWords`.
 export const COMMON_PASSWORDS: readonly string[] = Object.freeze([
   '00000000', '0000000000', '11111111', '1111111111', '11223344', '112233445566', '12121212', '121212121',
   '123123123', '1234512345', '12341234', '123412341234', '12345678', '123456789', '1234567890', '12345678910',
@@ -26,3 +29,29 @@ export const COMMON_PASSWORDS: readonly string[] = Object.freeze([
   'trustno1', 'twilight', 'welcome1', 'welcome123', 'whatever', 'winter2024', 'winter2025', 'xxxxxxxx',
   'zaq12wsx', 'zaq1zaq1', 'zxcvbnm1', 'zxcvbnm123', 'zxcvbnmasd',
 ])
+
+/** The shipped list: see data/README.md. Resolved from this file, so it works from `src/` and `dist/`. */
+const LIST_URL = new URL('../data/common-passwords.txt', import.meta.url)
+
+let loaded: ReadonlySet<string> | undefined
+
+/**
+ * The blocklist: the ~96 500 most common leaked passwords (folded: NFKC, lower case) plus
+ * {@link COMMON_PASSWORDS}. Read from disk on the first call, not at import, so an application that
+ * never sets a password (most requests, every login) never pays for it; later calls return the
+ * same set. The read is synchronous (a few tens of ms, once): password changes are rare, and the
+ * policy check stays a plain function.
+ */
+export function commonPasswords(): ReadonlySet<string> {
+  if (loaded !== undefined) return loaded
+  const set = new Set(readFileSync(LIST_URL, 'utf8').split('\n'))
+  set.delete('')
+  for (const password of COMMON_PASSWORDS) set.add(password)
+  loaded = set
+  return set
+}
+
+/** `true` once {@link commonPasswords} has loaded the list (for tests of the lazy load). */
+export function commonPasswordsLoaded(): boolean {
+  return loaded !== undefined
+}

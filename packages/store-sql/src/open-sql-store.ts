@@ -23,7 +23,10 @@ export interface SQLStoreOptions {
   readonly uri?: string | undefined
   /** argon2id parameters and concurrency. @default { memoryCost: 19456, timeCost: 2, parallelism: 1, maxConcurrency: 2 } */
   readonly hasher?: Argon2HasherOptions
-  /** @default { minLength: 8, maxLength: 1024 } plus the built-in blocklist */
+  /**
+   * New-password rules for `accounts` (the CLI, the demo). Pass the application's name as a
+   * context word (`{ contextWords: ['Acme Notes', 'Acme'] }`). @default { minLength: 8, maxLength: 1024 }, the shipped blocklist
+   */
   readonly passwordPolicy?: PasswordPolicyOptions
   /** Login throttle back-off. @default core's USERNAME_BACKOFF and ADDRESS_BACKOFF */
   readonly throttle?: { readonly username?: Partial<BackoffPolicy>; readonly address?: Partial<BackoffPolicy> }
