@@ -166,7 +166,8 @@ export function oidcRoutes(authenticator: OIDCAuthenticator, auth: Auth, hooks: 
       })
     } catch (error) {
       const code = (error as { code?: string; error?: string }).error ?? (error as { code?: string }).code ?? 'error'
-      return fail(`code exchange failed: ${code}: ${(error as Error).message}`)
+      const claim = ((error as { cause?: { claim?: unknown } }).cause?.claim as string | undefined) ?? undefined
+      return fail(`code exchange failed: ${code}: ${(error as Error).message}${claim !== undefined ? ` (claim ${claim})` : ''}`)
     }
     let verified: Awaited<ReturnType<OIDCRouteHooks['verifyLogin']>>
     try {
