@@ -166,8 +166,7 @@ export function oidcRoutes(authenticator: OIDCAuthenticator, auth: Auth, hooks: 
       })
     } catch (error) {
       const code = (error as { code?: string; error?: string }).error ?? (error as { code?: string }).code ?? 'error'
-      const claim = ((error as { cause?: { claim?: unknown } }).cause?.claim as string | undefined) ?? undefined
-      return fail(`code exchange failed: ${code}: ${(error as Error).message}${claim !== undefined ? ` (claim ${claim})` : ''}`)
+      return fail(`code exchange failed: ${code}: ${causes(error)}`)
     }
     let verified: Awaited<ReturnType<OIDCRouteHooks['verifyLogin']>>
     try {
@@ -185,4 +184,11 @@ export function oidcRoutes(authenticator: OIDCAuthenticator, auth: Auth, hooks: 
   })
 
   return routes
+}
+
+/** An error's message and its causes' (openid-client wraps the telling one). */
+function causes(error: unknown): string {
+  const messages: string[] = []
+  for (let current = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) messages.push(current.message)
+  return messages.join(': ')
 }
