@@ -11,7 +11,8 @@ function recordingLogger() {
   const lines: Array<{ level: string; fields: Record<string, unknown>; message: string }> = []
   const at = (level: string) => (fields: Record<string, unknown>, message: string) => void lines.push({ level, fields, message })
   const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
-  const events = () => lines.filter((line) => typeof line.fields.event === 'string').map((line) => ({ level: line.level, ...line.fields }))
+  const events = () =>
+    lines.filter((line) => typeof line.fields.event === 'string').map((line) => ({ level: line.level, ...line.fields }) as { level: string; event: string } & Record<string, unknown>)
   return { logger, events }
 }
 

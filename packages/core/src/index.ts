@@ -15,6 +15,7 @@ export {
 } from './errors.js'
 
 export { Permission } from './model/permission.js'
+export type { PermissionNameOf, RoleNameOf } from './model/role.js'
 export { Role } from './model/role.js'
 export { RoleRegistry } from './model/role-registry.js'
 export type { User } from './model/user.js'
@@ -43,7 +44,7 @@ export { AUDIT_EVENTS, audit, escapeLogText } from './audit.js'
 export type { Logger } from './internal/logger.js'
 export { NOOP_LOGGER, STDERR_LOGGER } from './internal/logger.js'
 
-export type { Auth, AuthEnv, AuthHooks, CreateAuthOptions, LoginLimits, RequestAuth, ResolvedOptions } from './hono/create-auth.js'
+export type { Auth, AuthEnv, AuthHooks, AuthVariables, CreateAuthOptions, LoginLimits, RequestAuth, ResolvedOptions } from './hono/create-auth.js'
 export { createAuth } from './hono/create-auth.js'
 export type { ProtectedOptions } from './hono/protected.js'
 export { Protected } from './hono/protected.js'

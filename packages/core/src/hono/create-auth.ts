@@ -1,7 +1,8 @@
-import type { Context, ErrorHandler, MiddlewareHandler } from 'hono'
+import type { Context, Env, ErrorHandler, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { Hono } from 'hono'
 import { getCookie, setCookie } from 'hono/cookie'
+import { parse as parseCookies } from 'hono/utils/cookie'
 import { audit } from '../audit.js'
 import type { OutageCode } from '../errors.js'
 import { isAuthError, outageOf } from '../errors.js'
@@ -10,7 +11,7 @@ import type { Authenticator, AuthenticatorHealth, ProviderSession } from '../aut
 import type { Logger } from '../internal/logger.js'
 import { STDERR_LOGGER } from '../internal/logger.js'
 import { RoleRegistry } from '../model/role-registry.js'
-import type { Role } from '../model/role.js'
+import type { PermissionNameOf, Role, RoleNameOf } from '../model/role.js'
 import type { User } from '../model/user.js'
 import { ANONYMOUS_USER } from '../model/user.js'
 import type { SessionCookie, SessionOptions, SessionState } from '../session/session-manager.js'
@@ -20,6 +21,8 @@ import type { ProviderSessionRevocation, RevocationList, UserChange, UserStore }
 import type { LoginThrottle } from '../throttle/login-throttle.js'
 import { MemoryLoginThrottle } from '../throttle/memory-login-throttle.js'
 import { errorResponse, statusOf } from './http-errors.js'
+import type { ProtectedOptions } from './protected.js'
+import { protectWith } from './protected.js'
 import { loginRoutes } from './login-routes.js'
 import { clientAddress, newCSRFToken, safeNextPath } from './request-guards.js'
 
@@ -41,9 +44,12 @@ export interface AuthHooks {
 }
 
 /** Options of {@link createAuth}. */
-export interface CreateAuthOptions {
-  /** The application's roles. The registry is frozen by `createAuth`. */
-  readonly roles: RoleRegistry | Iterable<Role>
+export interface CreateAuthOptions<R extends Role = Role> {
+  /**
+   * The application's roles. The registry is frozen by `createAuth`. Their names become the
+   * types `auth.protect` accepts, so a misspelled role is a compile error.
+   */
+  readonly roles: RoleRegistry<R> | Iterable<R>
   /** The chain, in order (or a registry with explicit positions). Frozen by `createAuth`. */
   readonly authenticators: AuthenticatorRegistry | Iterable<Authenticator>
   readonly session: SessionOptions
@@ -73,12 +79,18 @@ export interface CreateAuthOptions {
   readonly hooks?: AuthHooks
 }
 
-/** Hono environment of routes behind `auth.middleware()`: `c.var.user` is always set. */
-export type AuthEnv = {
-  Variables: {
-    user: User
-    gatehouse: RequestAuth
-  }
+/** The variables `auth.middleware()` sets on every request. */
+export type AuthVariables = {
+  user: User
+  gatehouse: RequestAuth
+}
+
+/**
+ * Hono environment of routes behind `auth.middleware()`: `c.var.user` is always set. Pass the
+ * app's own environment to compose: `new Hono<AuthEnv<{ Bindings: { DB: D1Database }; Variables: { requestId: string } }>>()`.
+ */
+export type AuthEnv<E extends Env = {}> = Omit<E, 'Variables'> & {
+  Variables: AuthVariables & (E extends { Variables: infer V extends object } ? V : {})
 }
 
 /** Per-request state the middleware leaves for `Protected` and the routes. */
@@ -99,10 +111,15 @@ export interface RequestAuth {
    * `undefined`.
    */
   readonly unavailable: OutageCode | undefined
+  /** The outage's error, for logs and `auth.getUser`. */
+  readonly error?: unknown
 }
 
-/** What {@link createAuth} returns. */
-export interface Auth {
+/**
+ * What {@link createAuth} returns. `RoleName` and `PermissionName` are the registered names, as
+ * literal types when the roles were written inline.
+ */
+export interface Auth<RoleName extends string = string, PermissionName extends string = string> {
   readonly roles: RoleRegistry
   readonly authenticators: AuthenticatorRegistry
   readonly sessions: SessionManager
@@ -111,6 +128,24 @@ export interface Auth {
   readonly options: ResolvedOptions
   /** Identifies the caller on every request and sets `c.var.user` (anonymous if nobody). */
   middleware(): MiddlewareHandler<AuthEnv>
+  /**
+   * {@link Protected}, bound to this app's role registry: a role or permission name that is not
+   * registered is a compile error and, should it slip through, a `TypeError` when the app is built.
+   *
+   * @example
+   * ```ts
+   * app.get('/admin', auth.protect(['Administrator']), (c) => c.text('admin'))
+   * app.delete('/entries/:id', auth.protect({ requiredPermissions: ['delete'] }), handler)
+   * ```
+   */
+  protect(requirements?: readonly RoleName[] | ProtectedOptions<RoleName, PermissionName>): MiddlewareHandler<AuthEnv>
+  /**
+   * Who is this request: the same identification as `auth.middleware()` (session cookie with its
+   * revocation rules, then the per-request authenticators), for code outside the middleware chain
+   * such as WebSocket upgrades, RPC handlers and tests. Anonymous when nobody; never throws for a
+   * bad cookie or token; a backend outage throws its `AuthError` (`outageOf` names it).
+   */
+  getUser(request: Request): Promise<User>
   /** `GET /login`, `POST /login`, `POST /logout`, `GET /me`; mount it, e.g. `app.route('/auth', auth.routes())`. */
   routes(): Hono<AuthEnv>
   /** Permission names the user holds through their roles. */
@@ -204,9 +239,9 @@ export class LoginGate {
  * app.get('/admin', Protected(['Administrator']), (c) => c.text(`hello ${c.var.user.username}`))
  * ```
  */
-export function createAuth(options: CreateAuthOptions): Auth {
+export function createAuth<R extends Role>(options: CreateAuthOptions<R>): Auth<RoleNameOf<R>, PermissionNameOf<R>> {
   if (typeof options !== 'object' || options === null) throw new TypeError('createAuth: options are required')
-  const roles = options.roles instanceof RoleRegistry ? options.roles : new RoleRegistry(options.roles)
+  const roles: RoleRegistry = options.roles instanceof RoleRegistry ? options.roles : new RoleRegistry(options.roles)
   const authenticators =
     options.authenticators instanceof AuthenticatorRegistry ? options.authenticators : new AuthenticatorRegistry(options.authenticators)
   if (authenticators.list().length === 0) throw new TypeError('createAuth: at least one authenticator is required')
@@ -223,7 +258,7 @@ export function createAuth(options: CreateAuthOptions): Auth {
   }
   const unsubscribe = [options.store?.subscribe?.(onChange), revocations !== options.store ? revocations.subscribe?.(onChange) : undefined]
 
-  const auth: Auth = {
+  const auth: Auth<RoleNameOf<R>, PermissionNameOf<R>> = {
     roles,
     authenticators,
     sessions,
@@ -231,6 +266,16 @@ export function createAuth(options: CreateAuthOptions): Auth {
     logger,
     options: resolved,
     middleware: () => authMiddleware(auth),
+    protect: (requirements) => protectWith(auth, requirements),
+    async getUser(request) {
+      const authorization = request.headers.get('authorization')
+      const bearer = authorization !== null && BEARER.test(authorization)
+      const cookieHeader = request.headers.get('cookie')
+      const cookie = bearer || cookieHeader === null ? undefined : parseCookies(cookieHeader, sessions.cookieName)[sessions.cookieName]
+      const { user, state } = await identify(auth, request, { bearer, cookie, address: () => undefined, refresh: false })
+      if (state.unavailable !== undefined) throw state.error
+      return user
+    },
     routes: () => loginRoutes(auth),
     permissionsOf: (user) => roles.permissionsOf(user.roles),
     csrfToken(c) {
@@ -307,64 +352,75 @@ const NO_SCOPES: ReadonlySet<string> = Object.freeze(new Set<string>())
 const NO_SESSION: SessionState = Object.freeze({ status: 'none' })
 
 function authMiddleware(auth: Auth): MiddlewareHandler<AuthEnv> {
-  const { sessions, authenticators, logger } = auth
+  const { sessions, options } = auth
   // Headers are set before `next()`: set after it, Hono rebuilds the finished response from its
   // body stream and @hono/node-server leaves its fast path.
   return async function gatehouseAuth(c, next) {
     const authorization = c.req.header('authorization')
-    if (authorization !== undefined && BEARER.test(authorization)) {
-      // A presented bearer token decides the request: a refused one never falls back to a cookie.
+    const bearer = authorization !== undefined && BEARER.test(authorization)
+    const cookie = bearer ? undefined : getCookie(c, sessions.cookieName)
+    if (bearer || cookie !== undefined) {
+      // The answer depends on the credential: keep it out of shared caches.
       c.header('Cache-Control', 'no-store')
-      c.header('Vary', 'Authorization', { append: true })
-      const identified = await authenticators.identify({ request: c.req.raw })
-      const accepted = identified.outcome === 'authenticated'
-      const unavailable = identified.outcome === 'unavailable' ? chainOutage(identified.errors) : undefined
-      if (!accepted && !unavailable) audit(logger, 'token.refused', { address: clientAddress(c, auth.options.trustedProxies) })
-      c.set('user', accepted ? identified.user : ANONYMOUS_USER)
-      c.set('gatehouse', {
-        auth,
-        session: NO_SESSION,
-        via: accepted ? 'credential' : 'none',
-        scopes: accepted && identified.scopes ? new Set(identified.scopes) : NO_SCOPES,
-        bearerRefused: !accepted && !unavailable,
-        unavailable,
-      })
-      return next()
+      c.header('Vary', bearer ? 'Authorization' : 'Cookie', { append: true })
     }
-    const cookie = getCookie(c, sessions.cookieName)
-    let session: SessionState = NO_SESSION
-    let user: User = ANONYMOUS_USER
-    let via: RequestAuth['via'] = 'none'
-    let scopes = NO_SCOPES
-    let unavailable: OutageCode | undefined
-    if (cookie !== undefined) {
-      // The answer depends on the session: keep it out of shared caches.
-      c.header('Cache-Control', 'no-store')
-      c.header('Vary', 'Cookie', { append: true })
-      session = await sessions.read(cookie)
-    }
-    if (session.status === 'active') {
-      user = session.user
-      via = 'session'
-      if (session.refresh) auth.setSessionCookie(c, await sessions.refresh(session.payload))
-    } else {
-      if (session.status === 'unavailable') unavailable = outageOf(session.error)
-      if (session.status === 'none' && cookie !== undefined) {
-        if (session.reason === 'invalid') audit(logger, 'session.invalid', { address: clientAddress(c, auth.options.trustedProxies) })
-        // A dead cookie (expired, revoked, tampered) is removed so the browser stops sending it.
-        auth.setSessionCookie(c, sessions.clearCookie())
-      }
-      const identified = await authenticators.identify({ request: c.req.raw })
-      if (identified.outcome === 'authenticated') {
-        user = identified.user
-        via = 'credential'
-        if (identified.scopes) scopes = new Set(identified.scopes)
-      } else if (identified.outcome === 'unavailable') unavailable ??= chainOutage(identified.errors)
-    }
+    const { user, state, setCookie } = await identify(auth, c.req.raw, { bearer, cookie, address: () => clientAddress(c, options.trustedProxies), refresh: true })
+    if (setCookie !== undefined) auth.setSessionCookie(c, setCookie)
     c.set('user', user)
-    c.set('gatehouse', { auth, session, via, scopes, bearerRefused: false, unavailable: user === ANONYMOUS_USER ? unavailable : undefined })
+    c.set('gatehouse', state)
     await next()
   }
+}
+
+/** Who a request is, and what its response must carry. Shared by the middleware and `getUser`. */
+async function identify(
+  auth: Auth,
+  request: Request,
+  args: { readonly bearer: boolean; readonly cookie: string | undefined; readonly address: () => string | undefined; readonly refresh: boolean },
+): Promise<{ user: User; state: RequestAuth; setCookie?: SessionCookie }> {
+  const { sessions, authenticators, logger } = auth
+  if (args.bearer) {
+    // A presented bearer token decides the request: a refused one never falls back to a cookie.
+    const identified = await authenticators.identify({ request })
+    const accepted = identified.outcome === 'authenticated'
+    const unavailable = identified.outcome === 'unavailable' ? chainOutage(identified.errors) : undefined
+    if (!accepted && !unavailable) audit(logger, 'token.refused', { address: args.address() })
+    const state: RequestAuth = {
+      auth,
+      session: NO_SESSION,
+      via: accepted ? 'credential' : 'none',
+      scopes: accepted && identified.scopes ? new Set(identified.scopes) : NO_SCOPES,
+      bearerRefused: !accepted && !unavailable,
+      unavailable,
+      ...(unavailable && identified.outcome === 'unavailable' && { error: identified.errors[0] }),
+    }
+    return { user: accepted ? identified.user : ANONYMOUS_USER, state }
+  }
+  const session = args.cookie === undefined ? NO_SESSION : await sessions.read(args.cookie)
+  if (session.status === 'active') {
+    const setCookie = args.refresh && session.refresh ? await sessions.refresh(session.payload) : undefined
+    const state: RequestAuth = { auth, session, via: 'session', scopes: NO_SCOPES, bearerRefused: false, unavailable: undefined }
+    return { user: session.user, state, ...(setCookie && { setCookie }) }
+  }
+  let unavailable = session.status === 'unavailable' ? outageOf(session.error) : undefined
+  let error = session.status === 'unavailable' ? session.error : undefined
+  let setCookie: SessionCookie | undefined
+  if (session.status === 'none' && args.cookie !== undefined) {
+    if (session.reason === 'invalid') audit(logger, 'session.invalid', { address: args.address() })
+    // A dead cookie (expired, revoked, tampered) is removed so the browser stops sending it.
+    setCookie = sessions.clearCookie()
+  }
+  const identified = await authenticators.identify({ request })
+  if (identified.outcome === 'authenticated') {
+    const scopes = identified.scopes ? new Set(identified.scopes) : NO_SCOPES
+    return { user: identified.user, state: { auth, session, via: 'credential', scopes, bearerRefused: false, unavailable: undefined }, ...(setCookie && { setCookie }) }
+  }
+  if (identified.outcome === 'unavailable' && unavailable === undefined) {
+    unavailable = chainOutage(identified.errors)
+    error = identified.errors[0]
+  }
+  const state: RequestAuth = { auth, session, via: 'none', scopes: NO_SCOPES, bearerRefused: false, unavailable, ...(error !== undefined && { error }) }
+  return { user: ANONYMOUS_USER, state, ...(setCookie && { setCookie }) }
 }
 
 /** The outage a chain's failures stand for: the store's only when every failure was the store's. */

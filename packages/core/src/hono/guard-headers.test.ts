@@ -76,7 +76,8 @@ describe('CSRF on the application\'s routes', () => {
   it('refuses a cross-site unsafe request with the session cookie, and the handler does not run', async () => {
     const { app, login, ran } = await setup()
     const { cookie } = await login('admin', 'admin-password-1')
-    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'http://sub.app.test' }]) {
+    const crossSite: Array<Record<string, string>> = [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'http://sub.app.test' }]
+    for (const headers of crossSite) {
       const res = await app.request(`${ORIGIN}/entries`, { method: 'POST', headers: { cookie: cookie!, 'content-type': 'text/plain', ...headers }, body: 'x' })
       expect(res.status, JSON.stringify(headers)).toBe(403)
       expect(await errorCodeOf(res)).toBe('ERR_CSRF')
@@ -138,7 +139,8 @@ describe('bearer tokens', () => {
   it('answers a refused token with 401 and WWW-Authenticate, never a redirect, never the session cookie', async () => {
     const { app, cookie } = await bearerApp()
     expect((await app.request(`${ORIGIN}/admin`, { headers: { cookie } })).status).toBe(200)
-    for (const headers of [{ authorization: 'Bearer forged' }, { authorization: 'bearer forged', cookie }, { authorization: 'Bearer forged', cookie, accept: 'text/html' }]) {
+    const refused: Array<Record<string, string>> = [{ authorization: 'Bearer forged' }, { authorization: 'bearer forged', cookie }, { authorization: 'Bearer forged', cookie, accept: 'text/html' }]
+    for (const headers of refused) {
       const res = await app.request(`${ORIGIN}/admin`, { headers })
       expect(res.status, JSON.stringify(headers)).toBe(401)
       expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"')

@@ -7,12 +7,15 @@ import type { Auth, AuthEnv } from './create-auth.js'
 import { errorResponse, wantsHTML } from './http-errors.js'
 import { clientAddress, isCrossSite } from './request-guards.js'
 
-/** What a route requires. Every given requirement must hold. */
-export interface ProtectedOptions {
+/**
+ * What a route requires: data, so other parts (an OpenAPI document, a policy) can read the same
+ * object the guard checks. Every given requirement must hold.
+ */
+export interface ProtectedOptions<RoleName extends string = string, PermissionName extends string = string> {
   /** Role names; the user needs any of them (all of them with `requireAll`). */
-  readonly requiredRoles?: readonly string[]
+  readonly requiredRoles?: readonly RoleName[]
   /** Permission names; the user needs any of them (all of them with `requireAll`). */
-  readonly requiredPermissions?: readonly string[]
+  readonly requiredPermissions?: readonly PermissionName[]
   /**
    * Scopes the request's bearer token must grant (any of them; all with `requireAll`). A cookie
    * session never satisfies them.
@@ -114,6 +117,20 @@ export function Protected(requirements: readonly string[] | ProtectedOptions = {
 
 function holds(names: ReadonlySet<string>): (name: string) => boolean {
   return (name) => names.has(name)
+}
+
+/**
+ * {@link Protected} bound to `auth`'s role registry (what `auth.protect` runs): role and permission
+ * names that the registry does not know throw a `TypeError` when the app is built.
+ */
+export function protectWith(auth: Pick<Auth, 'roles'>, requirements: readonly string[] | ProtectedOptions = {}): MiddlewareHandler<AuthEnv> {
+  const guard = Protected(requirements)
+  const options: ProtectedOptions = Array.isArray(requirements) ? { requiredRoles: requirements } : (requirements as ProtectedOptions)
+  const unknownRoles = (options.requiredRoles ?? []).filter((role) => !auth.roles.has(role))
+  if (unknownRoles.length > 0) throw new TypeError(`auth.protect: roles not in the role registry: ${unknownRoles.join(', ')}`)
+  const unknownPermissions = (options.requiredPermissions ?? []).filter((permission) => !auth.roles.hasPermission(permission))
+  if (unknownPermissions.length > 0) throw new TypeError(`auth.protect: no registered role grants: ${unknownPermissions.join(', ')}`)
+  return guard
 }
 
 function matches(required: readonly string[], holds: (name: string) => boolean, all: boolean): boolean {

@@ -1,6 +1,7 @@
 /** A named capability, e.g. `view` or `entries:delete`. Permissions are granted through roles. */
-export class Permission {
-  readonly name: string
+export class Permission<N extends string = string> {
+  /** The name, as a literal type when written inline: `auth.protect` checks permission names at compile time. */
+  readonly name: N
   readonly description: string
 
   /**
@@ -9,7 +10,7 @@ export class Permission {
    * const VIEW = new Permission({ name: 'view', description: 'Read entries' })
    * ```
    */
-  constructor(args: { name: string; description?: string }) {
+  constructor(args: { name: N; description?: string }) {
     if (typeof args.name !== 'string' || args.name.trim() === '') {
       throw new TypeError('Permission: name must be a non-empty string')
     }

@@ -44,7 +44,7 @@ describe('RoleRegistry', () => {
   })
 
   it('keeps a private copy of the permission list', () => {
-    const list = [VIEW]
+    const list: Permission[] = [VIEW]
     const role = new Role({ name: 'R', permissions: list })
     list.push(DELETE)
     expect(role.permissions).toHaveLength(1)

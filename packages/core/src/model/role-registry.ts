@@ -11,17 +11,17 @@ import type { Role } from './role.js'
  * roles.permissionsOf(['User']) // Set { 'view', 'edit' }
  * ```
  */
-export class RoleRegistry {
+export class RoleRegistry<R extends Role = Role> {
   // A Map (not an object) so a role or claim named `__proto__` or `constructor` finds nothing.
   readonly #roles = new Map<string, Role>()
   #frozen = false
 
-  constructor(roles: Iterable<Role> = []) {
+  constructor(roles: Iterable<R> = []) {
     for (const role of roles) this.register(role)
   }
 
   /** Adds a role. Throws `TypeError` on a duplicate name or after the registry was frozen. */
-  register(role: Role): this {
+  register(role: R): this {
     if (this.#frozen) throw new TypeError(`RoleRegistry: cannot register "${role.name}" after startup`)
     if (this.#roles.has(role.name)) throw new TypeError(`RoleRegistry: duplicate role "${role.name}"`)
     this.#roles.set(role.name, role)
@@ -50,6 +50,12 @@ export class RoleRegistry {
   /** All registered roles, in registration order. */
   list(): Role[] {
     return [...this.#roles.values()]
+  }
+
+  /** `true` when some registered role grants a permission of this name. */
+  hasPermission(name: string): boolean {
+    for (const role of this.#roles.values()) if (role.permissions.some((permission) => permission.name === name)) return true
+    return false
   }
 
   /** The names of the permissions that these role names grant. Unknown role names grant nothing. */
