@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type { KyselyPlugin } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { failuresOf, openTestStore, removeTempDirectories, tempSQLiteURI } from '../test/fixtures.js'
 import type { SQLStore } from './open-sql-store.js'
@@ -86,12 +87,13 @@ describe('SQLLoginThrottle (SQLite)', () => {
   })
 
   it('backs off exponentially up to a cap, never a permanent lock', async () => {
-    const throttle = new SQLLoginThrottle({ database, username: { freeFailures: 1, baseDelaySeconds: 2, maxDelaySeconds: 10 } })
     const attempt = { username: 'dave', address: undefined }
     // Each row: the wait after that many counted failures (the counter is set directly so the
-    // test does not have to sleep through the delays).
+    // test does not have to sleep through the delays). A fresh instance asks each time: one that
+    // was just refused repeats that refusal from memory for a moment (see the memo tests below).
     const waits: number[] = []
     for (let failures = 1; failures <= 8; failures++) {
+      const throttle = new SQLLoginThrottle({ database, username: { freeFailures: 1, baseDelaySeconds: 2, maxDelaySeconds: 10 } })
       await database.kysely.deleteFrom('gatehouse_login_throttle').where('key', '=', digestOf('u:dave')).execute()
       await database.kysely.insertInto('gatehouse_login_throttle').values({ key: digestOf('u:dave'), failures, last_failure_at: Date.now() }).execute()
       const decision = await throttle.begin(attempt)
@@ -109,6 +111,73 @@ describe('SQLLoginThrottle (SQLite)', () => {
     await new Promise((resolve) => setTimeout(resolve, 1100))
     expect((await throttle.begin(attempt)).allowed).toBe(true)
     expect(await failuresOf(database, 'u:erin')).toBe(1)
+  })
+
+  describe('refusals in back-off are decided from memory', () => {
+    let counted: SQLDatabase
+    let queries = 0
+    beforeAll(async () => {
+      // The same real database, with every query the throttle builds counted by a Kysely plugin
+      // on its connection (no mock: the queries still run against the SQLite file).
+      counted = await SQLDatabase.open({ uri })
+      const counter: KyselyPlugin = { transformQuery: (args) => (queries++, args.node), transformResult: async (args) => args.result }
+      Object.defineProperty(counted, 'kysely', { value: counted.kysely.withPlugin(counter) })
+    })
+    afterAll(() => counted.close())
+
+    it('runs no SQL for guesses refused during a back-off, and the count stays shared', async () => {
+      const throttle = new SQLLoginThrottle({ database: counted, username: { freeFailures: 2 } })
+      const attempt = { username: 'grace', address: '203.0.113.9' }
+      for (let i = 0; i < 3; i++) expect((await throttle.begin(attempt)).allowed).toBe(true)
+      expect(await throttle.begin(attempt)).toEqual({ allowed: false, retryAfterSeconds: 1 }) // the database refuses
+      const before = queries
+      const refusals = await Promise.all(Array.from({ length: 200 }, () => throttle.begin(attempt)))
+      expect(refusals.every((d) => !d.allowed && d.retryAfterSeconds === 1)).toBe(true)
+      expect(queries).toBe(before)
+      // Another instance still decides from the shared count, which the refusals did not change.
+      expect((await new SQLLoginThrottle({ database, username: { freeFailures: 2 } }).begin(attempt)).allowed).toBe(false)
+      expect(await failuresOf(database, 'u:grace')).toBe(3)
+      // Other usernames from another address are not refused by this memory.
+      expect((await throttle.begin({ username: 'grace2', address: '203.0.113.10' })).allowed).toBe(true)
+    })
+
+    it('asks the database again after refusalMemoMs, one attempt at a time, and so sees another instance\'s success', async () => {
+      const throttle = new SQLLoginThrottle({ database: counted, username: { freeFailures: 1, baseDelaySeconds: 5 }, refusalMemoMs: 100 })
+      const attempt = { username: 'heidi', address: undefined }
+      await throttle.begin(attempt)
+      await throttle.begin(attempt)
+      expect((await throttle.begin(attempt)).allowed).toBe(false)
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      // Past the memo bound, inside the back-off: one attempt asks (insert + select), the others wait on memory.
+      const before = queries
+      const burst = await Promise.all(Array.from({ length: 20 }, () => throttle.begin(attempt)))
+      expect(burst.every((d) => !d.allowed)).toBe(true)
+      expect(queries - before).toBe(2)
+      // The user logs in on another instance: within the bound this one still refuses, then it asks and lets in.
+      await new SQLLoginThrottle({ database }).succeeded(attempt)
+      expect((await throttle.begin(attempt)).allowed).toBe(false)
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      expect(await throttle.begin(attempt)).toEqual({ allowed: true })
+    })
+
+    it('forgets a key at once on a local success, and never remembers with refusalMemoMs 0', async () => {
+      const throttle = new SQLLoginThrottle({ database: counted, username: { freeFailures: 1 } })
+      const attempt = { username: 'ivan', address: undefined }
+      await throttle.begin(attempt)
+      await throttle.begin(attempt)
+      expect((await throttle.begin(attempt)).allowed).toBe(false)
+      await throttle.succeeded(attempt)
+      expect(await throttle.begin(attempt)).toEqual({ allowed: true })
+
+      const always = new SQLLoginThrottle({ database: counted, username: { freeFailures: 0 }, refusalMemoMs: 0 })
+      const other = { username: 'judy', address: undefined }
+      await always.begin(other)
+      expect((await always.begin(other)).allowed).toBe(false)
+      const before = queries
+      expect((await always.begin(other)).allowed).toBe(false)
+      expect(queries).toBeGreaterThan(before)
+      expect(() => new SQLLoginThrottle({ database, refusalMemoMs: -1 })).toThrow(TypeError)
+    })
   })
 
   it('keeps no plain usernames or addresses in the table', async () => {

@@ -12,6 +12,12 @@ export interface SQLLoginThrottleOptions {
   readonly username?: Partial<BackoffPolicy>
   /** Back-off per client address. @default ADDRESS_BACKOFF (50 free, 1 s doubling, 900 s cap, 1 h window) */
   readonly address?: Partial<BackoffPolicy>
+  /**
+   * How long a refusal the database decided is repeated from memory, without SQL (see
+   * {@link SQLLoginThrottle}); also the longest another instance's success can go unseen here.
+   * 0 asks the database on every attempt. @default BLOCK_MEMO_MS (2000)
+   */
+  readonly refusalMemoMs?: number
   /** @default NOOP_LOGGER */
   readonly logger?: Logger
 }
@@ -20,6 +26,25 @@ interface Key {
   readonly key: string
   readonly policy: BackoffPolicy
 }
+
+/** A key the database refused lately: what is remembered so that refusals cost no SQL. */
+interface Blocked {
+  /** The database's back-off ends here (ms). */
+  readonly until: number
+  /** Refusals are decided from memory until here (ms), at most `refusalMemoMs` after the database said so. */
+  readonly trustUntil: number
+  /** An attempt is asking the database about this key right now. */
+  refreshing: boolean
+}
+
+/**
+ * How long a refusal the database decided is repeated from memory. Short, so that a success or a
+ * quiet window on another instance is seen within this bound; long enough that a storm of
+ * refused guesses runs about one SQL transaction per key per bound instead of one per guess.
+ */
+export const BLOCK_MEMO_MS = 2000
+/** Keys remembered at most (the oldest go first). */
+export const BLOCK_MEMO_MAX_KEYS = 10_000
 
 /**
  * {@link LoginThrottle} whose counters live in the database, so every instance sees the same
@@ -36,6 +61,16 @@ interface Key {
  *
  * Keys are SHA-256 digests of `u:<username>` / `a:<address>`: people type passwords into the
  * username field, and the throttle table should not become a list of them.
+ *
+ * Refusals are decided from memory while they can be (a storm of refused guesses must not cost
+ * every signed-in user a SQL write transaction per guess, nor starve the event loop): when the
+ * database refuses a key, the key's end of back-off is remembered, and further attempts on it are
+ * refused without SQL for at most `refusalMemoMs` (2 s). Nothing is lost in the shared count:
+ * a refused attempt is never counted, here or in the database. After that bound the next attempt
+ * asks the database again (one at a time per key: attempts that arrive while it asks are still
+ * refused from memory, as long as the remembered back-off runs). A success or abandoned attempt on
+ * this instance forgets its keys at once; one on another instance is seen within the bound.
+ * At most {@link BLOCK_MEMO_MAX_KEYS} keys are remembered.
  *
  * When the database is unavailable the throttle keeps counting in process memory (core's
  * `MemoryLoginThrottle`, until the database answers again) instead of failing the request:
@@ -55,6 +90,8 @@ export class SQLLoginThrottle implements LoginThrottle {
   readonly #logger: Logger
   #attemptsSincePrune = 0
   #degraded = false
+  readonly #blocked = new Map<string, Blocked>()
+  readonly #memoMs: number
 
   constructor(options: SQLLoginThrottleOptions) {
     this.#db = options.database
@@ -62,16 +99,23 @@ export class SQLLoginThrottle implements LoginThrottle {
     this.#address = resolvePolicy('address', { ...ADDRESS_BACKOFF, ...options.address })
     this.#fallback = new MemoryLoginThrottle({ username: this.#username, address: this.#address })
     this.#logger = options.logger ?? NOOP_LOGGER
+    this.#memoMs = options.refusalMemoMs ?? BLOCK_MEMO_MS
+    if (!Number.isFinite(this.#memoMs) || this.#memoMs < 0) throw new TypeError('SQLLoginThrottle: refusalMemoMs must be a non-negative number')
   }
 
   async begin(attempt: LoginAttempt): Promise<ThrottleDecision> {
     // Locked in one order (sorted keys), so two attempts sharing a key never deadlock.
     const keys = this.#keys(attempt).sort((a, b) => (a.key < b.key ? -1 : 1))
     const now = Date.now()
+    const remembered = this.#rememberedRefusal(keys, now)
+    if (remembered !== undefined) return remembered
+    const refreshing = keys.map(({ key }) => this.#blocked.get(key)).filter((b): b is Blocked => b !== undefined)
+    for (const blocked of refreshing) blocked.refreshing = true
     const prune = ++this.#attemptsSincePrune >= 500
     if (prune) this.#attemptsSincePrune = 0
     let decision: ThrottleDecision
     try {
+      const waits = new Map<string, number>()
       decision = await this.#db.write(async (trx) => {
         // Rows must exist to be locked; SQLite's write transaction already runs alone.
         for (const { key } of keys) {
@@ -92,7 +136,9 @@ export class SQLLoginThrottle implements LoginThrottle {
           // Failures older than the window are forgotten: the count starts again.
           const failures = now - last > policy.windowSeconds * 1000 ? 0 : Number(row.failures)
           counts.set(row.key, failures)
-          wait = Math.max(wait, backoffSeconds(policy, failures, last, now))
+          const keyWait = backoffSeconds(policy, failures, last, now)
+          if (keyWait > 0) waits.set(row.key, keyWait)
+          wait = Math.max(wait, keyWait)
         }
         if (wait > 0) return { allowed: false, retryAfterSeconds: wait }
         for (const { key } of keys) {
@@ -106,20 +152,54 @@ export class SQLLoginThrottle implements LoginThrottle {
         return { allowed: true }
       })
       this.#recovered()
+      this.#remember(keys, waits, Date.now())
     } catch (error) {
+      for (const blocked of refreshing) blocked.refreshing = false
       this.#unavailable(error)
       return this.#fallback.begin(attempt)
     }
     return decision
   }
 
+  /** A refusal from memory when one of the keys is in a back-off the database decided lately. */
+  #rememberedRefusal(keys: readonly Key[], now: number): ThrottleDecision | undefined {
+    let until = 0
+    for (const { key } of keys) {
+      const blocked = this.#blocked.get(key)
+      if (blocked === undefined) continue
+      if (now >= blocked.until) {
+        if (!blocked.refreshing) this.#blocked.delete(key)
+        continue
+      }
+      if (now < blocked.trustUntil || blocked.refreshing) until = Math.max(until, blocked.until)
+    }
+    return until > now ? { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((until - now) / 1000)) } : undefined
+  }
+
+  /** Remembers the keys the database refused (and forgets the others of the attempt). */
+  #remember(keys: readonly Key[], waits: ReadonlyMap<string, number>, now: number): void {
+    for (const { key } of keys) {
+      this.#blocked.delete(key)
+      const wait = waits.get(key)
+      if (wait === undefined || this.#memoMs === 0) continue
+      if (this.#blocked.size >= BLOCK_MEMO_MAX_KEYS) this.#blocked.delete(this.#blocked.keys().next().value!)
+      this.#blocked.set(key, { until: now + wait * 1000, trustUntil: now + Math.min(wait * 1000, this.#memoMs), refreshing: false })
+    }
+  }
+
+  #forget(attempt: LoginAttempt): void {
+    for (const { key } of this.#keys(attempt)) this.#blocked.delete(key)
+  }
+
   async succeeded(attempt: LoginAttempt): Promise<void> {
+    this.#forget(attempt)
     await this.#fallback.succeeded(attempt)
     const [user, address] = this.#keys(attempt)
     await this.#update((trx) => trx.deleteFrom('gatehouse_login_throttle').where('key', '=', user!.key).execute().then(() => address && takeBack(trx, address.key)))
   }
 
   async abandoned(attempt: LoginAttempt): Promise<void> {
+    this.#forget(attempt)
     await this.#fallback.abandoned(attempt)
     await this.#update(async (trx) => {
       for (const { key } of this.#keys(attempt)) await takeBack(trx, key)
