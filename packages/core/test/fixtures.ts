@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { createTestHasher } from '@gatehouse/testkit'
 import type { AuthEnv, CreateAuthOptions } from '../src/index.js'
-import { MemoryUserStore, NOOP_LOGGER, PasswordAuthenticator, Permission, Protected, Role, createAuth } from '../src/index.js'
+import { MemoryLoginThrottle, MemoryRevocationList, MemoryUserStore, NOOP_LOGGER, PasswordAuthenticator, Permission, Protected, Role, createAuth } from '../src/index.js'
 
 export const VIEW = new Permission({ name: 'view' })
 export const EDIT = new Permission({ name: 'edit' })
@@ -19,7 +19,7 @@ export async function createTestApp(overrides: Partial<CreateAuthOptions> = {}) 
     new Role({ name: 'User', permissions: [VIEW, EDIT] }),
     new Role({ name: 'Viewer', permissions: [VIEW] }),
   ]
-  const auth = createAuth({ roles, authenticators: [sql], session: { secret: SECRET, secure: false }, store, logger: NOOP_LOGGER, ...overrides })
+  const auth = createAuth({ roles, authenticators: [sql], session: { secret: SECRET, secure: false }, store, revocations: new MemoryRevocationList(), throttle: new MemoryLoginThrottle(), logger: NOOP_LOGGER, ...overrides })
   const app = new Hono<AuthEnv>()
   app.use(auth.middleware())
   app.route('/auth', auth.routes())

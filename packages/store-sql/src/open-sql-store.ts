@@ -42,6 +42,16 @@ export interface SQLStoreOptions {
 
 /** Everything `openSQLStore` opens, sharing one database. */
 export interface SQLStore {
+  /**
+   * The wiring `createAuth` needs from this store, in one piece, so none of it is forgotten:
+   * `createAuth({ ...sql.authOptions, roles, session })`. Add authenticators after the SQL one with
+   * `authenticators: [...sql.authOptions.authenticators, ldap]`.
+   */
+  readonly authOptions: {
+    readonly authenticators: readonly [SQLPasswordAuthenticator]
+    readonly store: SQLUserStore
+    readonly throttle: SQLLoginThrottle
+  }
   /** The user store and logout revocation list, with `subscribe()`: pass it as `createAuth({ store })`. */
   readonly store: SQLUserStore
   readonly hasher: Argon2Hasher
@@ -108,6 +118,7 @@ export async function openSQLStore(options: SQLStoreOptions = {}): Promise<SQLSt
   const throttle = new SQLLoginThrottle({ database, username: options.throttle?.username, address: options.throttle?.address, logger })
   const accounts = new Accounts({ store, hasher, passwordPolicy: options.passwordPolicy })
   return Object.freeze({
+    authOptions: Object.freeze({ authenticators: Object.freeze([authenticator] as const), store, throttle }),
     store,
     hasher,
     authenticator,

@@ -13,11 +13,11 @@ describe('shutdown during a login burst', () => {
     const uri = tempSQLiteURI()
     const sql = await openTestStore(uri)
     const users = Array.from({ length: 30 }, (_, i) => `user${i}`)
-    for (const username of users) await sql.accounts.add({ username, password: 'correct horse battery staple', roles: ['User'] })
+    for (const username of users) await sql.accounts.add({ username, password: 'violet cormorant lantern', roles: ['User'] })
     const { auth, login } = createSQLApp(sql)
 
     // Thirty people behind one address (an office) log in at once; the app restarts meanwhile.
-    const burst = users.map((username) => login(username, 'correct horse battery staple', { address: ADDRESS }))
+    const burst = users.map((username) => login(username, 'violet cormorant lantern', { address: ADDRESS }))
     await new Promise((resolve) => setTimeout(resolve, 5))
     await auth.close()
     await sql.close()
@@ -36,7 +36,7 @@ describe('shutdown during a login burst', () => {
     const next = await openTestStore(uri)
     try {
       const again = createSQLApp(next)
-      const results = await Promise.all(users.map((username) => again.login(username, 'correct horse battery staple', { address: ADDRESS })))
+      const results = await Promise.all(users.map((username) => again.login(username, 'violet cormorant lantern', { address: ADDRESS })))
       expect(results.map(({ res }) => res.status)).toEqual(users.map(() => 200))
       await again.auth.close()
     } finally {

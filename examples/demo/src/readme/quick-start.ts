@@ -1,4 +1,4 @@
-import { Permission, Protected, Role, createAuth } from '@gatehouse/core'
+import { Permission, Role, createAuth } from '@gatehouse/core'
 import type { AuthEnv } from '@gatehouse/core'
 import { openSQLStore } from '@gatehouse/store-sql'
 import { Hono } from 'hono'
@@ -14,15 +14,13 @@ export const roles = [
 const sql = await openSQLStore({ uri: process.env.AUTH_DB_URI })
 
 export const auth = createAuth({
+  ...sql.authOptions, // the SQL authenticator, revocation through the store, shared throttling
   roles,
-  authenticators: [sql.authenticator], // the chain: add LDAP, OIDC or your own here
-  store: sql.store, // revocation: set-password, disable, delete end sessions at once
-  throttle: sql.throttle, // login throttling shared by every instance
   session: { secret: process.env.AUTH_SECRET! }, // ≥ 32 characters; startup fails otherwise
 })
 
 export const app = new Hono<AuthEnv>()
-app.use(auth.middleware()) // sets c.var.user on every request
-app.route('/auth', auth.routes()) // GET/POST /auth/login, POST /auth/logout, GET /auth/me
-app.get('/admin', Protected(['Administrator']), (c) => c.text(`Hello ${c.var.user.username}`))
-app.get('/notes', Protected({ requiredPermissions: ['view'] }), (c) => c.json({ notes: [] }))
+app.onError(auth.onError) // Gatehouse errors by code: an outage is a 503, anything else a generic 500
+auth.mount(app) // c.var.user on every request; GET/POST /auth/login, POST /auth/logout, GET /auth/me
+app.get('/admin', auth.protect(['Administrator']), (c) => c.text(`Hello ${c.var.user.username}`))
+app.get('/notes', auth.protect({ requiredPermissions: ['view'] }), (c) => c.json({ notes: [] }))

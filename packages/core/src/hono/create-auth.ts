@@ -56,15 +56,26 @@ export interface CreateAuthOptions<R extends Role = Role> {
   /**
    * The user store, if any: its change notifications keep the session cache fresh, and, when it is
    * also a {@link RevocationList}, logouts are recorded there (shared by every instance).
+   * `createAuth({ ...sql.authOptions, roles, session })` passes the SQL store's store, throttle and
+   * authenticator together.
    */
   readonly store?: UserStore | (UserStore & RevocationList)
-  /** Where logouts are remembered. @default the store when it is a RevocationList, else memory */
+  /**
+   * Where logouts are remembered. @default the store when it is a RevocationList; otherwise pass
+   * `new MemoryRevocationList()` to accept that logouts hold in this process only (without either,
+   * startup warns).
+   */
   readonly revocations?: RevocationList
-  /** @default new MemoryLoginThrottle() */
+  /**
+   * Login throttle. Pass `new MemoryLoginThrottle()` to accept counts kept in this process only
+   * (without a throttle, that is the default and startup warns). @default new MemoryLoginThrottle()
+   */
   readonly throttle?: LoginThrottle
   /** @default warnings and errors as JSON lines on stderr */
   readonly logger?: Logger
-  /** Where browsers are sent to log in. @default '/auth/login' */
+  /** Where `auth.routes()` is mounted (`auth.mount(app)` mounts it there). @default '/auth' */
+  readonly routesPath?: string
+  /** Where browsers are sent to log in. @default `${routesPath}/login` */
   readonly loginPath?: string
   /** Where browsers go after login when no `next` is given. @default '/' */
   readonly defaultRedirect?: string
@@ -146,8 +157,14 @@ export interface Auth<RoleName extends string = string, PermissionName extends s
    * bad cookie or token; a backend outage throws its `AuthError` (`outageOf` names it).
    */
   getUser(request: Request): Promise<User>
-  /** `GET /login`, `POST /login`, `POST /logout`, `GET /me`; mount it, e.g. `app.route('/auth', auth.routes())`. */
+  /** `GET /login`, `POST /login`, `POST /logout`, `GET /me`; mount it at `routesPath`: `app.route('/auth', auth.routes())`. */
   routes(): Hono<AuthEnv>
+  /**
+   * Installs Gatehouse on an app in one call: `auth.middleware()` on every route and
+   * `auth.routes()` at `routesPath`, so the login page and the redirects to it cannot disagree.
+   * Call it before the app's own routes.
+   */
+  mount<A extends Hono<any, any, any>>(app: A): A
   /** Permission names the user holds through their roles. */
   permissionsOf(user: User): Set<string>
   /** The CSRF token for forms that post to the login or logout route (sets its cookie if needed). */
@@ -183,6 +200,7 @@ export interface Auth<RoleName extends string = string, PermissionName extends s
 
 /** Options after defaults. */
 export interface ResolvedOptions {
+  readonly routesPath: string
   readonly loginPath: string
   readonly defaultRedirect: string
   readonly trustedProxies: readonly string[]
@@ -251,6 +269,13 @@ export function createAuth<R extends Role>(options: CreateAuthOptions<R>): Auth<
   const revocations: RevocationList = options.revocations ?? (isRevocationList(options.store) ? options.store : new MemoryRevocationList())
   const sessions = new SessionManager(options.session, { registry: authenticators, revocations })
   const resolved = resolveOptions(options, sessions.secure)
+  // The memory fallbacks hold in one process only: say what is lost unless chosen by name.
+  if (options.revocations === undefined && !isRevocationList(options.store)) {
+    logger.warn({ option: 'store' }, 'createAuth: no store or revocation list — logouts are remembered in this process only, so another instance accepts a replayed cookie; pass store (e.g. ...sql.authOptions) or revocations: new MemoryRevocationList()')
+  }
+  if (options.throttle === undefined) {
+    logger.warn({ option: 'throttle' }, 'createAuth: no login throttle — attempts are counted in this process only, so each instance allows its own guesses; pass throttle (e.g. ...sql.authOptions) or throttle: new MemoryLoginThrottle()')
+  }
 
   const onChange = (change: UserChange): void => {
     sessions.invalidate(change)
@@ -277,6 +302,11 @@ export function createAuth<R extends Role>(options: CreateAuthOptions<R>): Auth<
       return user
     },
     routes: () => loginRoutes(auth),
+    mount(app) {
+      app.use(auth.middleware())
+      app.route(resolved.routesPath, auth.routes())
+      return app
+    },
     permissionsOf: (user) => roles.permissionsOf(user.roles),
     csrfToken(c) {
       const existing = getCookie(c, resolved.csrfCookieName)
@@ -429,7 +459,9 @@ export function chainOutage(errors: readonly unknown[]): OutageCode {
 }
 
 function resolveOptions(options: CreateAuthOptions, secure: boolean): ResolvedOptions {
-  const loginPath = options.loginPath ?? '/auth/login'
+  const routesPath = options.routesPath ?? '/auth'
+  if (!/^\/[^/\\]/.test(routesPath) || routesPath.endsWith('/')) throw new TypeError('createAuth: routesPath must be a path such as "/auth"')
+  const loginPath = options.loginPath ?? `${routesPath}/login`
   if (!loginPath.startsWith('/') || loginPath.startsWith('//')) throw new TypeError('createAuth: loginPath must be a path such as "/auth/login"')
   const defaultRedirect = options.defaultRedirect ?? '/'
   if (!defaultRedirect.startsWith('/') || defaultRedirect.startsWith('//')) throw new TypeError('createAuth: defaultRedirect must be a path')
@@ -441,6 +473,7 @@ function resolveOptions(options: CreateAuthOptions, secure: boolean): ResolvedOp
     if (new URL(origin).origin !== origin) throw new TypeError(`createAuth: allowedOrigins entry "${origin}" is not an origin`)
   }
   return {
+    routesPath,
     loginPath,
     defaultRedirect,
     trustedProxies: [...(options.trustedProxies ?? [])],

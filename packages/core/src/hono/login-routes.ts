@@ -28,7 +28,15 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
   const routes = new Hono<AuthEnv>()
   // The routes work whether or not the app installed `auth.middleware()` in front of them.
   const identify = auth.middleware()
+  let mountChecked = false
   routes.use(async function gatehouseEnsureIdentified(c, next) {
+    if (!mountChecked) {
+      mountChecked = true
+      // Browsers are sent to loginPath: routes mounted elsewhere would send them to a 404.
+      if (!c.req.path.startsWith(`${options.routesPath}/`)) {
+        logger.error({ path: c.req.path, routesPath: options.routesPath }, 'auth.routes() is not mounted at routesPath: set createAuth({ routesPath }) or use auth.mount(app)')
+      }
+    }
     if (c.get('gatehouse') === undefined) return identify(c, next)
     await next()
   })
