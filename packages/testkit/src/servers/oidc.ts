@@ -67,6 +67,8 @@ export interface OIDCTestServer extends OIDCServerInfo {
   readonly signingKey: JWK
   /** Requests received, by path below the issuer (e.g. `/protocol/openid-connect/certs`). */
   readonly requests: Map<string, number>
+  /** Back-channel logout requests the provider sent, and how they ended. */
+  readonly backchannelLogouts: Array<{ readonly ok: boolean; readonly sid: string | undefined; readonly error?: string }>
   /** Requests to one path so far. */
   count(path: string): number
   /** A new signing key; the old one stays published unless `dropOld`. Sessions and grants survive. */
@@ -151,6 +153,7 @@ export async function startOIDCProvider(options: StartOIDCProviderOptions = {}):
   const realm = options.realm ?? 'gatehouse'
   const prefix = `/realms/${realm}`
   const requests = new Map<string, number>()
+  const backchannelLogouts: OIDCTestServer['backchannelLogouts'] = []
   let keys: JWK[] = [await newSigningKey()]
   const clients = {
     gatehouse: { clientId: 'gatehouse', clientSecret: randomBytes(16).toString('hex') },
@@ -187,6 +190,8 @@ export async function startOIDCProvider(options: StartOIDCProviderOptions = {}):
       accessTokenTTL: options.accessTokenTTL ?? 300,
       prefix,
     })
+    provider.on('backchannel.success', (_ctx: unknown, _client: unknown, _accountId: unknown, sid: string | undefined) => backchannelLogouts.push({ ok: true, sid }))
+    provider.on('backchannel.error', (_ctx: unknown, error: Error, _client: unknown, _accountId: unknown, sid: string | undefined) => backchannelLogouts.push({ ok: false, sid, error: error.message }))
     const callback = provider.callback()
     handler = (req, res) => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1')
@@ -221,6 +226,7 @@ export async function startOIDCProvider(options: StartOIDCProviderOptions = {}):
       return keys[0]!
     },
     requests,
+    backchannelLogouts,
     count: (path) => requests.get(path) ?? 0,
     async rotateKeys({ dropOld = false } = {}) {
       keys = [await newSigningKey(), ...(dropOld ? [] : keys)]
@@ -365,6 +371,11 @@ function createProvider(issuer: string, setup: ProviderSetup): Provider {
     // Keycloak issues refresh tokens without offline_access.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     ttl: { AccessToken: setup.accessTokenTTL, IdToken: 300, RefreshToken: 3600, Session: 3600, Grant: 3600, Interaction: 600, AuthorizationCode: 60 },
+    // oidc-provider refuses to call loopback addresses (SSRF protection); the test apps live there.
+    fetch: ((url: string, init: RequestInit & { dispatcher?: unknown }) => {
+      const { dispatcher: _dispatcher, ...rest } = init
+      return globalThis.fetch(url, rest)
+    }) as never,
     renderError(ctx, out) {
       ctx.type = 'json'
       ctx.body = out
