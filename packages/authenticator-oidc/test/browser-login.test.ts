@@ -63,7 +63,7 @@ describe('browser login (authorization code + PKCE)', () => {
     const expectFailed = async (jar: CookieJar, response: Response, reason: RegExp) => {
       expect(response.status).toBe(303)
       expect(response.headers.get('location')).toBe('/auth/login?error=signin-failed')
-      expect(response.headers.getSetCookie().some((line) => line.startsWith('gatehouse-session=') && !/max-age=0/i.test(line))).toBe(false)
+      expect(response.headers.getSetCookie().some((line) => line.startsWith(`${fixture.auth.sessions.cookieName}=`) && !/max-age=0/i.test(line))).toBe(false)
       expect((await jar.fetch(`${fixture.appURL}/auth/me`)).status).toBe(401)
       const logged = fixture.logs.filter((line) => line.message === 'sign-in failed').at(-1)
       expect((logged?.fields as { reason?: string } | undefined)?.reason).toMatch(reason)
