@@ -21,6 +21,8 @@ import type { ProviderSessionRevocation, RevocationList, UserChange, UserStore }
 import type { LoginThrottle } from '../throttle/login-throttle.js'
 import { MemoryLoginThrottle } from '../throttle/memory-login-throttle.js'
 import { errorResponse, statusOf } from './http-errors.js'
+import type { LoginPageArgs } from './pages.js'
+import { renderLoginPage } from './pages.js'
 import type { ProtectedOptions } from './protected.js'
 import { protectWith } from './protected.js'
 import { loginRoutes } from './login-routes.js'
@@ -88,6 +90,12 @@ export interface CreateAuthOptions<R extends Role = Role> {
   readonly allowedOrigins?: readonly string[]
   readonly limits?: Partial<LoginLimits>
   readonly hooks?: AuthHooks
+  /**
+   * Renders the login page instead of Gatehouse's, keeping the login route itself. Escape what
+   * you interpolate; the form must post `username`, `password`, `csrf` and `next`.
+   * @default Gatehouse's self-contained page
+   */
+  readonly loginPage?: (args: LoginPageArgs) => string
 }
 
 /** The variables `auth.middleware()` sets on every request. */
@@ -169,8 +177,6 @@ export interface Auth<RoleName extends string = string, PermissionName extends s
   permissionsOf(user: User): Set<string>
   /** The CSRF token for forms that post to the login or logout route (sets its cookie if needed). */
   csrfToken(c: Context): string
-  /** Sets a session cookie on the response. */
-  setSessionCookie(c: Context, cookie: SessionCookie): void
   /**
    * Starts a new session for a user an authenticator has just vouched for outside the login form
    * (an OpenID Connect callback) and answers with a 303 to the sanitized `next`. The session the
@@ -207,6 +213,7 @@ export interface ResolvedOptions {
   readonly allowedOrigins: readonly string[]
   readonly limits: LoginLimits
   readonly hooks: AuthHooks
+  readonly loginPage: (args: LoginPageArgs) => string
   readonly csrfCookieName: string
   /** Tracks logins in flight so that `close()` can wait for them. */
   readonly logins: LoginGate
@@ -315,15 +322,6 @@ export function createAuth<R extends Role>(options: CreateAuthOptions<R>): Auth<
       setCookie(c, resolved.csrfCookieName, token, { httpOnly: true, secure: sessions.secure, sameSite: 'Strict', path: '/' })
       return token
     },
-    setSessionCookie(c, cookie) {
-      setCookie(c, cookie.name, cookie.value, {
-        httpOnly: true,
-        secure: cookie.secure,
-        sameSite: 'Lax',
-        path: '/',
-        maxAge: cookie.maxAgeSeconds,
-      })
-    },
     async signIn(c, user, { next, providerSession } = {}) {
       await startSession(auth, c, user, providerSession)
       return c.redirect(safeNextPath(next, resolved.defaultRedirect), 303)
@@ -360,6 +358,11 @@ export function createAuth<R extends Role>(options: CreateAuthOptions<R>): Auth<
   return auth
 }
 
+/** Sets a session cookie on the response: HttpOnly, SameSite=Lax, Path=/, Secure unless turned off. */
+export function setSessionCookie(c: Context, cookie: SessionCookie): void {
+  setCookie(c, cookie.name, cookie.value, { httpOnly: true, secure: cookie.secure, sameSite: 'Lax', path: '/', maxAge: cookie.maxAgeSeconds })
+}
+
 /**
  * Issues a new session cookie for `user`; a session the browser still carried is ended first
  * (no fixation). Shared by the login form and {@link Auth.signIn}.
@@ -372,7 +375,7 @@ export async function startSession(auth: Auth, c: Context<AuthEnv>, user: User, 
   }
   const previous = c.get('gatehouse')?.session
   if (previous?.status === 'active') await auth.sessions.revoke(previous.payload)
-  auth.setSessionCookie(c, await auth.sessions.issue(user, Date.now(), providerSession))
+  setSessionCookie(c, await auth.sessions.issue(user, Date.now(), providerSession))
   audit(auth.logger, 'login.succeeded', { username: user.username, source: user.source, address: clientAddress(c, auth.options.trustedProxies) })
 }
 
@@ -395,7 +398,7 @@ function authMiddleware(auth: Auth): MiddlewareHandler<AuthEnv> {
       c.header('Vary', bearer ? 'Authorization' : 'Cookie', { append: true })
     }
     const { user, state, setCookie } = await identify(auth, c.req.raw, { bearer, cookie, address: () => clientAddress(c, options.trustedProxies), refresh: true })
-    if (setCookie !== undefined) auth.setSessionCookie(c, setCookie)
+    if (setCookie !== undefined) setSessionCookie(c, setCookie)
     c.set('user', user)
     c.set('gatehouse', state)
     await next()
@@ -469,6 +472,7 @@ function resolveOptions(options: CreateAuthOptions, secure: boolean): ResolvedOp
   for (const [name, value] of Object.entries(limits)) {
     if (!Number.isInteger(value) || value <= 0) throw new TypeError(`createAuth: limits.${name} must be a positive integer`)
   }
+  if (options.loginPage !== undefined && typeof options.loginPage !== 'function') throw new TypeError('createAuth: loginPage must be a function')
   for (const origin of options.allowedOrigins ?? []) {
     if (new URL(origin).origin !== origin) throw new TypeError(`createAuth: allowedOrigins entry "${origin}" is not an origin`)
   }
@@ -480,6 +484,7 @@ function resolveOptions(options: CreateAuthOptions, secure: boolean): ResolvedOp
     allowedOrigins: [...(options.allowedOrigins ?? [])],
     limits,
     hooks: options.hooks ?? {},
+    loginPage: options.loginPage ?? renderLoginPage,
     csrfCookieName: secure ? '__Host-gatehouse-csrf' : 'gatehouse-csrf',
     logins: new LoginGate(),
   }

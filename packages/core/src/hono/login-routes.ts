@@ -9,9 +9,8 @@ import { RequestRejectedError, isAuthError, outageOf } from '../errors.js'
 import type { User } from '../model/user.js'
 import { isAuthenticated, normalizeUsername } from '../model/user.js'
 import type { Auth, AuthEnv, AuthHooks } from './create-auth.js'
-import { chainOutage, startSession } from './create-auth.js'
+import { chainOutage, setSessionCookie, startSession } from './create-auth.js'
 import { errorResponse, statusOf } from './http-errors.js'
-import { renderLoginPage } from './pages.js'
 import { clientAddress, csrfTokensMatch, isCrossSite, readBodyLimited, safeNextPath } from './request-guards.js'
 
 type Mode = 'form' | 'json'
@@ -54,14 +53,16 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
   })
 
   const buttons = authenticators.list().flatMap((a) => (a.loginButton ? [a.loginButton] : []))
+  /** The providers' "Sign in with …" links, next to the login page wherever the routes are mounted. */
+  const providerLinks = (c: Context, next: string) => {
+    const base = c.req.path.slice(0, c.req.path.lastIndexOf('/') + 1)
+    return buttons.map(({ label, path }) => ({ label, href: `${base}${path}?next=${encodeURIComponent(next)}` }))
+  }
   routes.get('/login', (c) => {
     noStore(c)
     const next = safeNextPath(c.req.query('next'), options.defaultRedirect)
-    // Buttons link next to this page, wherever the routes are mounted.
-    const base = c.req.path.slice(0, c.req.path.lastIndexOf('/') + 1)
-    const providers = buttons.map(({ label, path }) => ({ label, href: `${base}${path}?next=${encodeURIComponent(next)}` }))
     const error = c.req.query('error') === 'signin-failed' ? 'Sign-in did not complete. Please try again.' : undefined
-    return c.html(renderLoginPage({ csrfToken: auth.csrfToken(c), next, error, providers }))
+    return c.html(options.loginPage({ csrfToken: auth.csrfToken(c), next, error, providers: providerLinks(c, next) }))
   })
 
   routes.post('/login', (c) => auth.options.logins.run(() => login(c)))
@@ -79,7 +80,7 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
       if (mode === 'json') return errorResponse(c, code, retryAfterSeconds === undefined ? { html: false } : { html: false, retryAfterSeconds })
       const message = code === 'ERR_INVALID_CREDENTIALS' ? 'Invalid username or password.' : code === 'ERR_TOO_MANY_ATTEMPTS' ? 'Too many attempts. Try again later.' : 'Sign-in is temporarily unavailable. Try again later.'
       if (retryAfterSeconds !== undefined) c.header('Retry-After', String(retryAfterSeconds))
-      return c.html(renderLoginPage({ csrfToken: auth.csrfToken(c), next, error: message, username: String(fields.username ?? ''), providers: [] }), statusOf(code))
+      return c.html(options.loginPage({ csrfToken: auth.csrfToken(c), next, error: message, username: String(fields.username ?? ''), providers: providerLinks(c, next) }), statusOf(code))
     }
     // Shutting down: an attempt that started now could not be settled before the store closes.
     if (auth.options.logins.closed) return fail('ERR_AUTHENTICATOR_UNAVAILABLE')
@@ -139,7 +140,7 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
       return rejected(c, error, form)
     }
     // Cleared first: even when the revocation store is down (503), this browser is signed out.
-    auth.setSessionCookie(c, sessions.clearCookie())
+    setSessionCookie(c, sessions.clearCookie())
     const state = c.get('gatehouse')?.session
     // Also when the store could not confirm the user: a valid cookie is revoked all the same (or
     // the logout fails with 503), so a copy of it cannot come back once the store does.

@@ -29,15 +29,22 @@ export function renderPage(args: { title: string; body: string }): string {
 <body><main>${args.body}</main></body></html>`
 }
 
-/** The login form. */
-export function renderLoginPage(args: {
-  csrfToken: string
-  next: string
-  error?: string | undefined
-  username?: string | undefined
+/** What a login page is rendered from. A replacement page must post these fields back. */
+export interface LoginPageArgs {
+  /** The form's hidden `csrf` field. */
+  readonly csrfToken: string
+  /** The form's hidden `next` field, already sanitized. */
+  readonly next: string
+  /** A generic message to show (wrong password, throttled, provider sign-in failed). */
+  readonly error?: string | undefined
+  /** The username to fill in again after a failure. */
+  readonly username?: string | undefined
   /** "Sign in with …" links of identity providers. */
-  providers: ReadonlyArray<{ label: string; href: string }>
-}): string {
+  readonly providers: ReadonlyArray<{ readonly label: string; readonly href: string }>
+}
+
+/** The login form. The form posts `username`, `password`, `csrf` and `next` to its own URL. */
+export function renderLoginPage(args: LoginPageArgs): string {
   const error = args.error ? `<p class="error" role="alert">${escapeHTML(args.error)}</p>` : ''
   const providers = args.providers
     .map(({ label, href }) => `<a class="provider" href="${escapeHTML(href)}">Sign in with ${escapeHTML(label)}</a>`)

@@ -54,3 +54,31 @@ describe('wiring that cannot be half-done', () => {
     for (const routesPath of ['auth', '//evil', '/auth/', '/\\auth']) expect(() => build({ routesPath }), routesPath).toThrow(/routesPath/)
   })
 })
+
+describe('a login page of the app\'s own', () => {
+  it('replaces the page and keeps the login route', async () => {
+    const { createTestApp } = await import('../../test/fixtures.js')
+    const { escapeHTML } = await import('./pages.js')
+    const seen: unknown[] = []
+    const { app } = await createTestApp({
+      loginPage: (args) => {
+        seen.push(args)
+        return `<main class="brand"><form method="post"><input name="csrf" value="${escapeHTML(args.csrfToken)}"><input name="next" value="${escapeHTML(args.next)}"></form>${args.error ? `<p>${escapeHTML(args.error)}</p>` : ''}</main>`
+      },
+    })
+    const page = await app.request(`${ORIGIN}/auth/login?next=%2Fadmin`)
+    const body = await page.text()
+    expect(body).toContain('<main class="brand">')
+    const token = /name="csrf" value="([^"]+)"/.exec(body)![1]!
+    const csrf = page.headers.getSetCookie().find((c) => c.startsWith('gatehouse-csrf='))!.split(';')[0]!
+    const res = await app.request(`${ORIGIN}/auth/login`, {
+      method: 'POST',
+      headers: { cookie: csrf, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'admin', password: 'admin-password-1', csrf: token, next: '/admin' }).toString(),
+    })
+    expect(res.status).toBe(303)
+    expect(res.headers.get('location')).toBe('/admin')
+    expect(seen[0]).toMatchObject({ next: '/admin', providers: [] })
+    expect(() => build({ loginPage: '<html>' as never })).toThrow(/loginPage/)
+  })
+})

@@ -32,11 +32,6 @@ export function isAuthenticated(user: User | undefined | null): user is User {
   return user != null && user !== ANONYMOUS_USER && user.source !== 'anonymous'
 }
 
-/** Two users are the same principal when source and id match. */
-export function samePrincipal(a: Pick<User, 'source' | 'id'>, b: Pick<User, 'source' | 'id'>): boolean {
-  return a.source === b.source && a.id === b.id
-}
-
 /**
  * Normalizes a login name once, everywhere: Unicode NFKC then case folding, surrounding white
  * space removed. `Alice`, `alice` and fullwidth `ａｌｉｃｅ` are one account.
