@@ -5,7 +5,6 @@ export {
   AUTH_ERROR_CODES,
   AuthError,
   AuthenticatorUnavailableError,
-  RequestRejectedError,
   StoreUnavailableError,
   UserExistsError,
   UserNotFoundError,
@@ -37,16 +36,14 @@ export { MemoryLoginThrottle } from './throttle/memory-login-throttle.js'
 export type { SessionOptions } from './session/session-manager.js'
 
 export type { AuditEvent } from './audit.js'
-export { AUDIT_EVENTS, audit, escapeLogText } from './audit.js'
+export { AUDIT_EVENTS } from './audit.js'
 
 export type { Logger } from './internal/logger.js'
-export { NOOP_LOGGER, STDERR_LOGGER } from './internal/logger.js'
+export { NOOP_LOGGER } from './internal/logger.js'
 
 export type { Auth, AuthEnv, AuthHooks, AuthVariables, CreateAuthOptions, LoginLimits, RequestAuth } from './hono/create-auth.js'
 export { createAuth } from './hono/create-auth.js'
 export type { ProtectedOptions } from './hono/protected.js'
 export { Protected } from './hono/protected.js'
-export { errorResponse } from './hono/http-errors.js'
 export { safeNextPath } from './hono/request-guards.js'
 export type { LoginPageArgs } from './hono/pages.js'
-export { escapeHTML } from './hono/pages.js'
