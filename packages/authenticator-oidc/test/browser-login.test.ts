@@ -35,7 +35,7 @@ describe('browser login (authorization code + PKCE)', () => {
     const admin = await jar.fetch(`${fixture.appURL}/admin`)
     expect(admin.status).toBe(200)
     expect(await admin.text()).toBe('hello alice (oidc)')
-    const me = await (await jar.fetch(`${fixture.appURL}/auth/me`)).json()
+    const me = (await (await jar.fetch(`${fixture.appURL}/auth/me`)).json()) as { user: unknown }
     expect(me.user).toMatchObject({ username: 'alice', source: 'oidc' })
   })
 

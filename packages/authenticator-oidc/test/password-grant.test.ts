@@ -44,7 +44,7 @@ describe('legacy password grant (opt-in)', () => {
     const { login, auth } = await app()
     const response = await login('alice', server.users.alice.password)
     expect(response.status).toBe(200)
-    const { user } = await response.json()
+    const { user } = (await response.json()) as { user: { roles: string[] } }
     expect(user).toMatchObject({ username: 'alice', source: 'oidc' })
     expect([...user.roles].sort()).toEqual(['Administrator', 'Editor'])
     expect(response.headers.getSetCookie().some((line) => line.startsWith(`${auth.sessions.cookieName}=`))).toBe(true)
