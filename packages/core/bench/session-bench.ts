@@ -2,7 +2,7 @@
 // (these machines are shared and noisy: only the ratios mean something).
 //   pnpm bench            (root) or: tsx --conditions=gatehouse-source packages/core/bench/session-bench.ts
 import { Hono } from 'hono'
-import { createTestHasher } from '@gatehouse/testkit'
+import { createTestHasher } from '../src/testing.js'
 import type { AuthEnv } from '../src/index.js'
 import { MemoryUserStore, NOOP_LOGGER, PasswordAuthenticator, Protected, Role, createAuth } from '../src/index.js'
 

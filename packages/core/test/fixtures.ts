@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { createTestHasher } from '@gatehouse/testkit'
+import { createTestHasher } from '../src/testing.js'
 import type { AuthEnv, CreateAuthOptions } from '../src/index.js'
 import { MemoryLoginThrottle, MemoryRevocationList, MemoryUserStore, NOOP_LOGGER, PasswordAuthenticator, Permission, Protected, Role, createAuth } from '../src/index.js'
 

@@ -1,10 +1,18 @@
-import type { UserChange, UserStore } from '@gatehouse/core'
+import type { RevocationList, UserChange, UserStore } from '@gatehouse/core'
 import { UserExistsError } from '@gatehouse/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 /** What a store's test file gives {@link describeUserStore}. */
 export interface UserStoreFixture {
   readonly store: UserStore
+  /** The store's revocation list (often the store itself), for the revocation cases. */
+  readonly revocations?: RevocationList
+  /**
+   * Declares that `revocations` ends provider sessions (`revokeProviderSessions`). A store that
+   * declares it runs those cases and fails when the method is missing; a store that does not
+   * declare it fails when it has the method anyway, so no case passes without being run.
+   */
+  readonly providerSessions?: boolean
   /** Releases connections and files. */
   close(): Promise<void>
 }
@@ -139,6 +147,83 @@ export function describeUserStore(name: string, create: () => Promise<UserStoreF
       await store.deleteUser({ id: user.id })
       await expect.poll(() => changes.filter((c) => c.type === 'all' || (c.type === 'user' && c.id === user.id)).length).toBeGreaterThanOrEqual(2)
       stop()
+    })
+
+    describe('revocation list', () => {
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+      let list: RevocationList
+      let revokeProviderSessions: NonNullable<RevocationList['revokeProviderSessions']>
+      /** Revocation cases need a list; provider cases a list that declares them (see UserStoreFixture). */
+      const providerList = (): boolean => {
+        if (fixture.revocations === undefined) return false
+        list = fixture.revocations
+        if (fixture.providerSessions !== true) {
+          expect(list.revokeProviderSessions, 'the list has revokeProviderSessions: declare providerSessions: true in the fixture').toBeUndefined()
+          return false
+        }
+        expect(typeof list.revokeProviderSessions, 'the fixture declares providerSessions but the list has no revokeProviderSessions').toBe('function')
+        revokeProviderSessions = list.revokeProviderSessions!.bind(list)
+        return true
+      }
+      const later = () => new Date(Date.now() + 3_600_000)
+
+      it('ends one session by id, and only that one', async () => {
+        if (fixture.revocations === undefined) return
+        list = fixture.revocations
+        await list.revoke({ sessionId: 'session-logged-out', expiresAt: later() })
+        expect(await list.isRevoked({ sessionId: 'session-logged-out' })).toBe(true)
+        expect(await list.isRevoked({ sessionId: 'session-still-open' })).toBe(false)
+      })
+
+      it('ends the sessions of a provider session issued before the revocation, not later ones, not other sessions or sources', async () => {
+        if (!providerList()) return
+        const before = new Date(Date.now() - 60_000)
+        await revokeProviderSessions({ source: 'oidc', providerSessionId: 'sid-1', expiresAt: later() })
+        const after = new Date(Date.now() + 60_000)
+        expect(await list.isRevoked({ sessionId: 's1', source: 'oidc', providerSessionId: 'sid-1', subject: 'sub-1', issuedAt: before })).toBe(true)
+        expect(await list.isRevoked({ sessionId: 's2', source: 'oidc', providerSessionId: 'sid-1', subject: 'sub-1', issuedAt: after })).toBe(false)
+        expect(await list.isRevoked({ sessionId: 's3', source: 'oidc', providerSessionId: 'sid-2', subject: 'sub-1', issuedAt: before })).toBe(false)
+        expect(await list.isRevoked({ sessionId: 's4', source: 'other-idp', providerSessionId: 'sid-1', issuedAt: before })).toBe(false)
+        // The session id alone says nothing about the provider session.
+        expect(await list.isRevoked({ sessionId: 's1' })).toBe(false)
+        // A logout of the Gatehouse session still counts, whatever the provider says.
+        await list.revoke({ sessionId: 's2', expiresAt: later() })
+        expect(await list.isRevoked({ sessionId: 's2', source: 'oidc', providerSessionId: 'sid-1', issuedAt: after })).toBe(true)
+      })
+
+      it('ends every earlier session of a provider subject', async () => {
+        if (!providerList()) return
+        const before = new Date(Date.now() - 60_000)
+        await revokeProviderSessions({ source: 'oidc', subject: 'sub-gone', expiresAt: later() })
+        expect(await list.isRevoked({ sessionId: 's5', source: 'oidc', providerSessionId: 'sid-a', subject: 'sub-gone', issuedAt: before })).toBe(true)
+        expect(await list.isRevoked({ sessionId: 's6', source: 'oidc', subject: 'sub-gone', issuedAt: before })).toBe(true)
+        expect(await list.isRevoked({ sessionId: 's7', source: 'oidc', subject: 'sub-gone', issuedAt: new Date(Date.now() + 60_000) })).toBe(false)
+        expect(await list.isRevoked({ sessionId: 's8', source: 'oidc', subject: 'sub-stays', issuedAt: before })).toBe(false)
+      })
+
+      it('moves the revocation forward when the same provider session is ended again', async () => {
+        if (!providerList()) return
+        await revokeProviderSessions({ source: 'oidc', providerSessionId: 'sid-again', expiresAt: later() })
+        await sleep(10)
+        const between = new Date()
+        await sleep(10)
+        expect(await list.isRevoked({ sessionId: 's9', source: 'oidc', providerSessionId: 'sid-again', issuedAt: between })).toBe(false)
+        await revokeProviderSessions({ source: 'oidc', providerSessionId: 'sid-again', expiresAt: later() })
+        expect(await list.isRevoked({ sessionId: 's9', source: 'oidc', providerSessionId: 'sid-again', issuedAt: between })).toBe(true)
+      })
+
+      it('reports a provider-session change to subscribers', async () => {
+        if (!providerList()) return
+        // A list without subscribers of its own (in memory) has nothing to report to other processes.
+        if (list.subscribe === undefined) return
+        const changes: UserChange[] = []
+        const stop = list.subscribe((change) => changes.push(change))
+        await revokeProviderSessions({ source: 'oidc', providerSessionId: 'sid-told', subject: 'sub-told', expiresAt: later() })
+        await expect
+          .poll(() => changes.some((c) => c.type === 'all' || (c.type === 'provider-session' && c.source === 'oidc' && c.providerSessionId === 'sid-told' && c.subject === 'sub-told')))
+          .toBe(true)
+        stop()
+      })
     })
   })
 }

@@ -7,7 +7,7 @@ import { Permission } from '../model/permission.js'
 import { Role } from '../model/role.js'
 import { MemoryUserStore } from '../store/memory-user-store.js'
 import { PasswordAuthenticator } from '../store/password-authenticator.js'
-import { createTestHasher } from '@gatehouse/testkit'
+import { createTestHasher } from '../testing.js'
 import type { Auth, AuthEnv } from './create-auth.js'
 import { createAuth } from './create-auth.js'
 

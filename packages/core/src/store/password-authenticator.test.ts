@@ -1,4 +1,4 @@
-import { createTestHasher, describeAuthenticator } from '@gatehouse/testkit'
+import { createTestHasher } from '../testing.js'
 import { describe, expect, it } from 'vitest'
 import { AuthenticatorUnavailableError, StoreUnavailableError } from '../errors.js'
 import type { PasswordHasher } from './user-store.js'
@@ -6,18 +6,6 @@ import { MemoryUserStore } from './memory-user-store.js'
 import { PasswordAuthenticator } from './password-authenticator.js'
 
 const request = new Request('http://app.test/auth/login', { method: 'POST' })
-
-describeAuthenticator('PasswordAuthenticator over MemoryUserStore', async () => {
-  const store = new MemoryUserStore()
-  const hasher = createTestHasher()
-  await store.createUser({ username: 'alice', passwordHash: await hasher.hash('alice-password'), roles: ['User'] })
-  return {
-    authenticator: new PasswordAuthenticator({ id: 'sql', store, hasher }),
-    valid: { username: 'Alice', password: 'alice-password', expectedRoles: ['User'] },
-    unknownUsername: 'nobody',
-    close: async () => {},
-  }
-})
 
 /** A hasher that counts its calls, around the test hasher. */
 function countingHasher(inner: PasswordHasher) {

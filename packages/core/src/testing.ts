@@ -1,5 +1,7 @@
+// @gatehouse/core/testing: helpers for the tests of applications, custom stores and authenticators.
+
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
-import type { PasswordHasher } from '@gatehouse/core'
+import type { PasswordHasher } from './store/user-store.js'
 
 /**
  * A fast scrypt {@link PasswordHasher} for tests of core and of custom stores, where argon2's

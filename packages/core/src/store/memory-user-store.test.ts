@@ -1,4 +1,0 @@
-import { describeUserStore } from '@gatehouse/testkit'
-import { MemoryUserStore } from './memory-user-store.js'
-
-describeUserStore('MemoryUserStore', async () => ({ store: new MemoryUserStore(), close: async () => {} }))
