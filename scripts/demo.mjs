@@ -1,7 +1,10 @@
-// `npm run demo` (or `pnpm demo`): installs the workspace and starts the demo on the embedded
-// SQLite default (./gatehouse.db). Node built-ins only: this runs before anything is installed.
+// `npm run demo`: installs the workspace, compiles the demo and the packages it uses when their
+// build is missing or older than their sources, and starts the compiled demo with plain node
+// (no TypeScript loader at run time) on the embedded SQLite default (./gatehouse.db).
+// Node built-ins only: this runs before anything is installed.
 import { join } from 'node:path'
-import { ROOT, installDependencies, run } from './lib.mjs'
+import { ROOT, buildIfStale, installDependencies, run } from './lib.mjs'
 
 installDependencies()
-run(join(ROOT, 'node_modules/.bin/tsx'), ['--conditions=gatehouse-source', 'examples/demo/src/server.ts'])
+buildIfStale('examples/demo')
+run(process.execPath, [join(ROOT, 'examples/demo/dist/server.js')])

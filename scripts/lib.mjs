@@ -1,6 +1,7 @@
 // Helpers for the README's two commands. Node built-ins only: these run before anything is installed.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 
 export const PNPM_VERSION = '10.34.9'
 export const ROOT = new URL('..', import.meta.url).pathname
@@ -33,18 +34,20 @@ const havePostgres = () =>
   existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`))
 
 /**
- * Debian packages the integration tests need: PostgreSQL, OpenLDAP and Chromium. Installed with
- * apt-get when missing (as root); otherwise a clear message says what to install.
+ * Debian packages the integration tests need: PostgreSQL, OpenLDAP and Chromium (or only those
+ * named in `only`). Installed with apt-get when missing (as root); otherwise a clear message says
+ * what to install.
  */
-export function installSystemPackages() {
+export function installSystemPackages({ only } = {}) {
+  const wanted = (name) => only === undefined || only.includes(name)
   const missing = []
-  if (!havePostgres()) missing.push('postgresql')
-  if (!existsSync('/usr/sbin/slapd')) missing.push('slapd')
-  if (!haveCommand('ldapadd')) missing.push('ldap-utils')
-  if (!existsSync('/usr/bin/chromium')) missing.push('chromium')
+  if (wanted('postgresql') && !havePostgres()) missing.push('postgresql')
+  if (wanted('slapd') && !existsSync('/usr/sbin/slapd')) missing.push('slapd')
+  if (wanted('ldap-utils') && !haveCommand('ldapadd')) missing.push('ldap-utils')
+  if (wanted('chromium') && !existsSync('/usr/bin/chromium')) missing.push('chromium')
   if (missing.length === 0) return
   if (process.getuid?.() !== 0 || !haveCommand('apt-get')) {
-    console.error(`The tests need these Debian packages: ${missing.join(' ')}. Install them (as root: apt-get install ${missing.join(' ')}) and run again.`)
+    console.error(`These Debian packages are needed: ${missing.join(' ')}. Install them (as root: apt-get install ${missing.join(' ')}) and run again.`)
     process.exit(1)
   }
   console.error(`Installing ${missing.join(', ')} with apt-get ...`)
@@ -53,4 +56,42 @@ export function installSystemPackages() {
   spawnSync('sh', ['-c', 'echo "slapd slapd/no_configuration boolean true" | debconf-set-selections'], { stdio: 'inherit', env })
   run('apt-get', ['update', '-qq'], { env })
   run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env })
+}
+
+/** Newest modification time (ms) of the files under `dir`, skipping build output and dependencies. */
+function newestMtime(dir) {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name === 'dist') continue
+    const path = join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs)
+  }
+  return newest
+}
+
+/** The TypeScript project at `dir` (relative to the root) and every project it references. */
+function projectClosure(dir, seen = new Set()) {
+  if (seen.has(dir)) return seen
+  seen.add(dir)
+  const config = JSON.parse(readFileSync(join(ROOT, dir, 'tsconfig.json'), 'utf8'))
+  for (const ref of config.references ?? []) projectClosure(join(dir, ref.path), seen)
+  return seen
+}
+
+/**
+ * Compiles the project at `dir` (and what it references) with `tsc -b` when any of them has no
+ * build yet or a source, package.json or tsconfig newer than its last build; otherwise does nothing.
+ */
+export function buildIfStale(dir) {
+  const stale = [...projectClosure(dir)].some((project) => {
+    const info = join(ROOT, project, 'tsconfig.tsbuildinfo')
+    if (!existsSync(info) || !existsSync(join(ROOT, project, 'dist'))) return true
+    const built = statSync(info).mtimeMs
+    return [join(ROOT, project, 'src'), join(ROOT, project, 'tsconfig.json'), join(ROOT, project, 'package.json')].some(
+      (path) => existsSync(path) && (statSync(path).isDirectory() ? newestMtime(path) : statSync(path).mtimeMs) > built,
+    )
+  })
+  if (!stale) return
+  console.error(`Building ${dir} (tsc -b) ...`)
+  run(join(ROOT, 'node_modules/.bin/tsc'), ['-b', dir])
 }

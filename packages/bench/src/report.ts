@@ -1,0 +1,143 @@
+// The benchmark's table (Markdown, so the README can take it as it is) and its targets.
+import type { BenchReport, RatioRow } from './bench.js'
+
+/** One target of the performance issue, checked against a report. */
+export interface TargetCheck {
+  readonly target: string
+  readonly measured: string
+  /** null: not measured in this run. */
+  readonly holds: boolean | null
+}
+
+const x = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}×` : '–')
+const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(1) : n.toFixed(0)) : '–')
+const range = (xs: readonly number[]) => (xs.length === 0 ? '' : `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`)
+const kilo = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)} k` : n.toFixed(0))
+
+/** Checks every target the report has figures for. */
+export function checkTargets(report: BenchReport): TargetCheck[] {
+  const row = (id: string): RatioRow | undefined => {
+    const r = report.throughput.find((t) => t.id === id)
+    return r === undefined || r.skipped !== undefined ? undefined : r
+  }
+  const checks: TargetCheck[] = []
+  const atLeast = (target: string, r: RatioRow | undefined, min: number) =>
+    checks.push({ target, measured: r === undefined ? 'not run' : x(r.ratio), holds: r === undefined ? null : r.ratio >= min })
+  atLeast('warm session ≥ 0.90× bare', row('warm'), 0.9)
+  atLeast('403 ≥ 0.85× bare', row('403'), 0.85)
+  atLeast('401 ≥ 0.85× bare', row('401'), 0.85)
+  atLeast('anonymous pass-through ≥ 0.95× bare', row('anonymous'), 0.95)
+  const off = row('cache-off')
+  const iron = row('iron')
+  checks.push({
+    target: 'session cache off ≥ 0.10× and ≥ iron-session per request',
+    measured: off === undefined ? 'not run' : `${x(off.ratio)} (iron ${iron === undefined ? '–' : x(iron.ratio)})`,
+    holds: off === undefined ? null : off.ratio >= 0.1 && (iron === undefined || off.ratio >= iron.ratio),
+  })
+  const bearer = row('bearer')
+  const jwkRow = row('hono-jwk')
+  const jose = row('jose')
+  checks.push({
+    target: 'bearer (cached) ≥ 0.85×, ahead of Hono jwk and jose',
+    measured: bearer === undefined ? 'not run' : `${x(bearer.ratio)} (jwk ${jwkRow ? x(jwkRow.ratio) : '–'}, jose ${jose ? x(jose.ratio) : '–'})`,
+    holds: bearer === undefined ? null : bearer.ratio >= 0.85 && bearer.ratio > (jwkRow?.ratio ?? 0) && bearer.ratio > (jose?.ratio ?? 0),
+  })
+  const peers = report.throughput.filter((r) => r.peer && r.skipped === undefined)
+  const cached = [row('warm'), row('bearer')].filter((r): r is RatioRow => r !== undefined)
+  if (cached.length > 0 && peers.length > 0) {
+    const bestPeer = peers.reduce((a, b) => (b.ratio > a.ratio ? b : a))
+    const worstOwn = cached.reduce((a, b) => (b.ratio < a.ratio ? b : a))
+    checks.push({ target: 'every Gatehouse cached row ahead of every peer row', measured: `slowest own ${x(worstOwn.ratio)} vs best peer ${x(bestPeer.ratio)} (${bestPeer.id})`, holds: worstOwn.ratio > bestPeer.ratio })
+  }
+  for (const l of report.logins) {
+    checks.push({ target: `logins/s ≥ 0.90× raw argon2 (concurrency ${l.concurrency})`, measured: x(l.ratio), holds: l.ratio >= 0.9 })
+  }
+  const correct = report.storms.find((s) => s.id === 'correct-logins')
+  if (correct) checks.push({ target: 'warm p99 ≤ 10 ms while 32 clients log in', measured: `${ms(correct.p99Ms)} ms`, holds: correct.p99Ms <= 10 })
+  const refused = report.storms.find((s) => s.id === 'refused-guesses')
+  if (refused) {
+    checks.push({
+      target: 'refused-guess storm: warm ≥ 0.5× unloaded and p99 ≤ 10 ms',
+      measured: `${x(refused.throughputRatio)}, p99 ${ms(refused.p99Ms)} ms`,
+      holds: refused.throughputRatio >= 0.5 && refused.p99Ms <= 10,
+    })
+  }
+  const rev = report.revocation
+  if (rev) {
+    checks.push({
+      target: 'revocation reach p99 ≤ 1 s (PostgreSQL)',
+      measured: rev.skipped ?? `${ms(rev.p99Ms)} ms${rev.missed > 0 ? `, ${rev.missed} missed` : ''}`,
+      holds: rev.skipped !== undefined ? null : rev.p99Ms <= 1000 && rev.missed === 0,
+    })
+  }
+  const demo = report.demo
+  if (demo && demo.skipped === undefined) {
+    checks.push({ target: 'demo peak RSS ≤ 150 MiB', measured: demo.peakRSSMiB === null ? '–' : `${demo.peakRSSMiB.toFixed(0)} MiB`, holds: demo.peakRSSMiB === null ? null : demo.peakRSSMiB <= 150 })
+    checks.push({ target: 'demo cold start ≤ 0.5 s', measured: `${ms(demo.coldStartMedianMs)} ms`, holds: demo.coldStartMedianMs <= 500 })
+  }
+  return checks
+}
+
+/** The report as Markdown tables. */
+export function formatReport(report: BenchReport): string {
+  const { machine, settings } = report
+  const lines: string[] = []
+  lines.push(
+    `${machine.cpuModel}, ${machine.cpus} CPUs, Node ${machine.node}; autocannon -c ${settings.connections}, ${settings.rounds} A/B pairs of ${settings.seconds} s (${settings.warmupSeconds} s warm-up thrown away each)`,
+    '',
+  )
+  if (report.throughput.length > 0) {
+    lines.push('| scenario (ratio to bare Hono, paired) | ratio | pairs | req/s | bare req/s | p50 ms | p99 ms | peak RSS MiB |', '|---|---|---|---|---|---|---|---|')
+    for (const r of report.throughput) {
+      if (r.skipped !== undefined) {
+        lines.push(`| ${r.name} | not run: ${r.skipped.replaceAll('|', '/')} | | | | | | |`)
+        continue
+      }
+      const bad = r.unexpected > 0 ? ` (${r.unexpected} unexpected answers)` : ''
+      lines.push(
+        `| ${r.peer ? 'peer: ' : ''}${r.name}${bad} | **${x(r.ratio)}** | ${range(r.ratios)} | ${kilo(Math.max(0, ...r.rps) === 0 ? 0 : r.rps.reduce((a, b) => a + b) / r.rps.length)} | ${kilo(r.bareRPS.reduce((a, b) => a + b) / r.bareRPS.length)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${r.peakRSSMiB?.toFixed(0) ?? '–'} |`,
+      )
+    }
+    lines.push('')
+  }
+  if (report.logins.length > 0) {
+    lines.push('| logins (correct password, one account per client) | logins/s | raw argon2 verifies/s | ratio | pairs | login p99 ms |', '|---|---|---|---|---|---|')
+    for (const l of report.logins) {
+      const avg = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+      lines.push(`| concurrency ${l.concurrency}${l.unexpected > 0 ? ` (${l.unexpected} unexpected)` : ''} | ${avg(l.loginsPerSecond).toFixed(1)} | ${avg(l.argon2PerSecond).toFixed(1)} | **${x(l.ratio)}** | ${range(l.ratios)} | ${ms(l.p99Ms)} |`)
+    }
+    lines.push('')
+  }
+  if (report.storms.length > 0) {
+    lines.push('| warm session (`Protected`, -c ' + settings.connections + ') under a login storm | throughput vs unloaded | p50 ms | p99 ms | unloaded p99 ms | storm answers/s |', '|---|---|---|---|---|---|')
+    for (const s of report.storms) {
+      lines.push(`| ${s.name} | **${x(s.throughputRatio)}** | ${ms(s.p50Ms)} | **${ms(s.p99Ms)}** | ${ms(s.unloadedP99Ms)} | ${(s.stormPerSecond.reduce((a, b) => a + b, 0) / s.stormPerSecond.length).toFixed(0)} ${s.id === 'refused-guesses' ? '(429)' : '(200)'} |`)
+    }
+    lines.push('')
+  }
+  if (report.revocation !== null || report.demo !== null) {
+    lines.push('| other | figure |', '|---|---|')
+    const rev = report.revocation
+    if (rev !== null) {
+      lines.push(
+        rev.skipped !== undefined
+          ? `| revocation reach (two instances, one PostgreSQL) | not run: ${rev.skipped} |`
+          : `| revocation reach, commit → other instance refuses the old cookie (${rev.trials} trials) | p50 ${ms(rev.p50Ms)} ms, **p99 ${ms(rev.p99Ms)} ms**, max ${ms(rev.maxMs)} ms${rev.missed > 0 ? `, ${rev.missed} not within 5 s` : ''} |`,
+      )
+    }
+    const demo = report.demo
+    if (demo !== null) {
+      lines.push(`| demo cold start, spawn → first answer (compiled, plain node; 5 restarts) | **${ms(demo.coldStartMedianMs)} ms** median (${demo.coldStartMs.map(ms).join(', ')}); first start with admin creation ${ms(demo.firstStartMs)} ms |`)
+      lines.push(`| demo peak RSS under load (warm sessions -c ${settings.connections} + 4 login clients) | **${demo.peakRSSMiB?.toFixed(0) ?? '–'} MiB**${demo.underLoad ? ` (${kilo(demo.underLoad.requestsPerSecond)} req/s, p99 ${ms(demo.underLoad.p99Ms)} ms)` : ''} |`)
+    }
+    lines.push('')
+  }
+  const checks = checkTargets(report)
+  if (checks.length > 0) {
+    lines.push('| target | measured | holds |', '|---|---|---|')
+    for (const c of checks) lines.push(`| ${c.target} | ${c.measured} | ${c.holds === null ? '–' : c.holds ? 'yes' : '**no**'} |`)
+    lines.push('')
+  }
+  for (const note of report.notes) lines.push(`Note: ${note}`)
+  return lines.join('\n')
+}
