@@ -9,7 +9,17 @@ export interface Credentials {
   readonly password: string
 }
 
-/** The outcome of an authentication attempt. Expected outcomes are values, never exceptions. */
+/**
+ * The outcome of an authentication attempt. Expected outcomes are values, never exceptions.
+ *
+ * - `rejected`: this authenticator knows the user (or owns the credential, e.g. a token of its
+ *   issuer) and refuses it. The login counts as a failed attempt.
+ * - `skipped`: not mine — the chain goes on. An authenticator that keeps its own users answers
+ *   `skipped` for a username it does not know, after the same work a known one costs (a dummy
+ *   verify), so neither the answer nor its time tells who exists; a directory that cannot be
+ *   asked throws instead. The conformance suite (`describeAuthenticator`) asserts which one an
+ *   authenticator answers.
+ */
 export type AuthResult =
   | {
       readonly outcome: 'authenticated'
