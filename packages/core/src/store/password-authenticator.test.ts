@@ -51,19 +51,29 @@ describe('PasswordAuthenticator', () => {
 
     // Race: set-password lands between the login's read and its rehash write.
     const other = await store.createUser({ username: 'bob', passwordHash: await weak.hash('bob-password') })
+    let rehashes = 0
     const racing: PasswordHasher = {
       ...strong,
       verify: strong.verify,
       needsRehash: strong.needsRehash,
       hash: async (password) => {
-        await store.setPassword({ id: other.id, passwordHash: await strong.hash('admin-chose-this') })
+        // Only the rehash of bob's login races (the authenticator also hashes a dummy at startup).
+        if (password === 'bob-password') {
+          rehashes++
+          await store.setPassword({ id: other.id, passwordHash: await strong.hash('admin-chose-this') })
+        }
         return strong.hash(password)
       },
     }
     const racingAuth = new PasswordAuthenticator({ store, hasher: racing })
-    await racingAuth.authenticate({ credentials: { username: 'bob', password: 'bob-password' }, request })
+    const result = await racingAuth.authenticate({ credentials: { username: 'bob', password: 'bob-password' }, request })
+    // The login itself succeeds (its password was right when it was checked) and did try to rehash...
+    expect(result.outcome).toBe('authenticated')
+    expect(rehashes).toBe(1)
+    // ...but the administrator's new password wins: the old one no longer works.
     const bob = (await store.getUserById({ id: other.id }))!
     expect(await strong.verify({ hash: bob.passwordHash!, password: 'admin-chose-this' })).toBe(true)
+    expect(await strong.verify({ hash: bob.passwordHash!, password: 'bob-password' })).toBe(false)
   })
 
   it('turns a store outage into AuthenticatorUnavailableError', async () => {

@@ -63,8 +63,14 @@ describe('MemoryLoginThrottle', () => {
 
   it('stays bounded in memory', async () => {
     const throttle = new MemoryLoginThrottle({ maxEntries: 10 })
-    for (let i = 0; i < 50; i++) await throttle.begin({ username: `u${i}`, address: undefined })
+    for (let i = 0; i < 50; i++) {
+      await throttle.begin({ username: `u${i}`, address: `198.51.100.${i}` })
+      expect(throttle.size).toBeLessThanOrEqual(10)
+    }
+    expect(throttle.size).toBe(10)
+    // The newest entries are the ones kept: the last username still counts its failures.
     for (let i = 0; i < 6; i++) await throttle.begin({ username: 'last', address: undefined })
     expect((await throttle.begin({ username: 'last', address: undefined })).allowed).toBe(false)
+    expect(throttle.size).toBeLessThanOrEqual(10)
   })
 })

@@ -20,6 +20,11 @@ export class MemoryLoginThrottle implements LoginThrottle {
     this.#maxEntries = options.maxEntries ?? 100_000
   }
 
+  /** How many usernames, addresses and devices it keeps counts for (bounded by `maxEntries`). */
+  get size(): number {
+    return this.#counters.size
+  }
+
   // Synchronous from the first read to the last write: atomic in JavaScript's event loop.
   async begin(attempt: LoginAttempt): Promise<ThrottleDecision> {
     const now = Date.now()
