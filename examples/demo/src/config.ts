@@ -10,6 +10,24 @@ export interface DemoConfig {
   /** `AUTH_COOKIE_SECURE` (default false: the demo serves plain http on localhost). */
   readonly secureCookies: boolean
   readonly ldap: LDAPConfig | undefined
+  readonly oidc: OIDCConfig | undefined
+}
+
+/** `OIDC_*`: bearer tokens from an OpenID provider (Keycloak or any), and its browser login. */
+export interface OIDCConfig {
+  readonly issuer: string
+  readonly clientId: string
+  /** Needed for the browser login; without it only bearer tokens are accepted. */
+  readonly clientSecret: string | undefined
+  readonly audience: string
+  /** Provider role (realm role or this client's role) → Gatehouse roles. */
+  readonly roleMap: Record<string, string[]>
+  /** Where the provider sends the browser back (`OIDC_REDIRECT_URI`); default from HOST and PORT. */
+  readonly redirectUri: string
+  /** Where the provider sends the browser after logging out there; unset: no logout at the provider. */
+  readonly postLogoutRedirectUri: string | undefined
+  /** The login button says "Sign in with <name>". */
+  readonly name: string
 }
 
 export interface LDAPConfig {
@@ -36,7 +54,7 @@ export function loadConfig(env: Record<string, string | undefined>): DemoConfig 
   if (secret !== undefined && secret.length < 32) throw new ConfigError('AUTH_SECRET must be at least 32 characters (try: openssl rand -base64 32)')
   const secure = env.AUTH_COOKIE_SECURE ?? 'false'
   if (secure !== 'true' && secure !== 'false') throw new ConfigError(`AUTH_COOKIE_SECURE must be "true" or "false", got "${secure}"`)
-  return { port, dbURI: nonEmpty(env.AUTH_DB_URI), secret, secureCookies: secure === 'true', ldap: loadLDAP(env) }
+  return { port, dbURI: nonEmpty(env.AUTH_DB_URI), secret, secureCookies: secure === 'true', ldap: loadLDAP(env), oidc: loadOIDC(env, port) }
 }
 
 function loadLDAP(env: Record<string, string | undefined>): LDAPConfig | undefined {
@@ -66,6 +84,51 @@ function loadLDAP(env: Record<string, string | undefined>): LDAPConfig | undefin
     }
   }
   return { url, bindDN, bindPassword, searchBase, searchFilter, groupBase: nonEmpty(env.LDAP_GROUP_BASE), groupRoles: parseGroupRoles(env.LDAP_GROUP_ROLES), ca }
+}
+
+function loadOIDC(env: Record<string, string | undefined>, port: number): OIDCConfig | undefined {
+  const issuer = nonEmpty(env.OIDC_ISSUER)
+  if (issuer === undefined) {
+    const stray = Object.keys(env).filter((key) => key.startsWith('OIDC_') && nonEmpty(env[key]) !== undefined)
+    if (stray.length > 0) throw new ConfigError(`${stray.join(', ')} set but OIDC_ISSUER is not: set OIDC_ISSUER to switch OpenID Connect on`)
+    return undefined
+  }
+  if (!isURL(issuer)) throw new ConfigError(`OIDC_ISSUER must be the issuer URL, e.g. https://sso.example.org/realms/acme, got "${issuer}"`)
+  const clientId = nonEmpty(env.OIDC_CLIENT_ID)
+  if (clientId === undefined) throw new ConfigError('OIDC_CLIENT_ID is required with OIDC_ISSUER')
+  const redirectUri = nonEmpty(env.OIDC_REDIRECT_URI) ?? `http://${env.HOST ?? '127.0.0.1'}:${port}/auth/oidc/callback`
+  if (!isURL(redirectUri)) throw new ConfigError(`OIDC_REDIRECT_URI must be an absolute URL, got "${redirectUri}"`)
+  const postLogoutRedirectUri = nonEmpty(env.OIDC_POST_LOGOUT_REDIRECT_URI)
+  if (postLogoutRedirectUri !== undefined && !isURL(postLogoutRedirectUri)) throw new ConfigError(`OIDC_POST_LOGOUT_REDIRECT_URI must be an absolute URL, got "${postLogoutRedirectUri}"`)
+  return {
+    issuer,
+    clientId,
+    clientSecret: nonEmpty(env.OIDC_CLIENT_SECRET),
+    audience: nonEmpty(env.OIDC_AUDIENCE) ?? clientId,
+    roleMap: parsePairs('OIDC_ROLE_MAP', 'role=Role', env.OIDC_ROLE_MAP),
+    redirectUri,
+    postLogoutRedirectUri,
+    name: nonEmpty(env.OIDC_NAME) ?? 'OpenID Connect',
+  }
+}
+
+function isURL(value: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol)
+  } catch {
+    return false
+  }
+}
+
+/** `a=X,b=Y` → `{ a: ['X'], b: ['Y'] }`; a key may repeat for several values. */
+function parsePairs(variable: string, shape: string, text: string | undefined): Record<string, string[]> {
+  const mapping: Record<string, string[]> = Object.create(null)
+  for (const pair of (text ?? '').split(',').map((part) => part.trim()).filter(Boolean)) {
+    const [key, value, ...rest] = pair.split('=').map((part) => part.trim())
+    if (!key || !value || rest.length > 0) throw new ConfigError(`${variable} entries look like ${shape}, got "${pair}"`)
+    ;(mapping[key] ??= []).push(value)
+  }
+  return mapping
 }
 
 /** `admins=Administrator,staff=User` → `{ admins: ['Administrator'], staff: ['User'] }`. */

@@ -10,6 +10,7 @@ import { openSQLStore } from '@gatehouse/store-sql'
 import { pino } from 'pino'
 import { createDemoApp } from './app.js'
 import { ldapAuthenticator } from './ldap.js'
+import { oidcAuthenticator } from './oidc.js'
 import { ConfigError, loadConfig } from './config.js'
 
 const SECRET_FILE = '.gatehouse-secret'
@@ -18,12 +19,16 @@ async function main(): Promise<void> {
   const logger = pino({ name: 'gatehouse-demo', level: process.env.LOG_LEVEL ?? 'info' })
   const config = loadConfig(process.env)
   const sql = await openSQLStore({ uri: config.dbURI, logger })
-  const authenticators: Authenticator[] = config.ldap ? [ldapAuthenticator(config.ldap, logger)] : []
-  const { app, auth } = createDemoApp({ sql, authenticators, secret: config.secret ?? demoSecret(), secureCookies: config.secureCookies, logger })
+  const secret = config.secret ?? demoSecret()
+  const authenticators: Authenticator[] = [
+    ...(config.ldap ? [ldapAuthenticator(config.ldap, logger)] : []),
+    ...(config.oidc ? [oidcAuthenticator(config.oidc, { sessionSecret: secret, logger })] : []),
+  ]
+  const { app, auth } = createDemoApp({ sql, authenticators, secret, secureCookies: config.secureCookies, logger })
   await createFirstAdmin(sql)
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: process.env.HOST ?? '127.0.0.1' }, (info) => {
-    console.log(`Gatehouse demo on http://${info.address}:${info.port}/  (user store: ${sql.displayURI}${config.ldap ? `, LDAP: ${config.ldap.url}` : ''})`)
+    console.log(`Gatehouse demo on http://${info.address}:${info.port}/  (user store: ${sql.displayURI}${config.ldap ? `, LDAP: ${config.ldap.url}` : ''}${config.oidc ? `, OpenID Connect: ${config.oidc.issuer}` : ''})`)
   })
   const stop = () => {
     server.close()
