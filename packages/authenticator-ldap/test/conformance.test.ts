@@ -11,6 +11,8 @@ describeAuthenticator('LDAPAuthenticator (search, then bind)', async () => {
     authenticator,
     valid: { username: 'alice', password: ldap.users.alice!.password, expectedRoles: ['Administrator', 'User'] },
     unknownUsername: 'nobody',
+    unknownUser: 'rejected',
+    resumes: true,
     close: () => authenticator.close(),
   }
 })
@@ -27,6 +29,8 @@ describeAuthenticator('LDAPAuthenticator (direct bind, StartTLS)', async () => {
     authenticator,
     valid: { username: 'zoë', password: ldap.users.unicode!.password, expectedRoles: ['User'] },
     unknownUsername: 'nobody',
+    unknownUser: 'rejected',
+    resumes: true,
     close: () => authenticator.close(),
   }
 })

@@ -14,6 +14,8 @@ describeAuthenticator('PasswordAuthenticator over MemoryUserStore', async () => 
     authenticator: new PasswordAuthenticator({ id: 'sql', store, hasher }),
     valid: { username: 'Alice', password: 'alice-password', expectedRoles: ['User'] },
     unknownUsername: 'nobody',
+    unknownUser: 'skipped',
+    resumes: true,
     close: async () => {},
   }
 })

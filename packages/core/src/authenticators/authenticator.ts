@@ -14,11 +14,15 @@ export interface Credentials {
  *
  * - `rejected`: this authenticator knows the user (or owns the credential, e.g. a token of its
  *   issuer) and refuses it. The login counts as a failed attempt.
- * - `skipped`: not mine — the chain goes on. An authenticator that keeps its own users answers
- *   `skipped` for a username it does not know, after the same work a known one costs (a dummy
- *   verify), so neither the answer nor its time tells who exists; a directory that cannot be
- *   asked throws instead. The conformance suite (`describeAuthenticator`) asserts which one an
- *   authenticator answers.
+ * - `skipped`: not mine — the chain goes on.
+ *
+ * For a username it does not know, an authenticator that shares the login form with others
+ * answers `skipped` (the SQL store's does, after the same dummy verify a known user costs, so
+ * neither the answer nor its time tells who exists), so that a user of the next authenticator is
+ * not counted as a failed password here. One that speaks for a whole directory may answer
+ * `rejected` (LDAP does). A backend that cannot be asked throws instead. The HTTP answer is the
+ * same 401 either way. The conformance suite (`describeAuthenticator`) asserts which one an
+ * authenticator answers.
  */
 export type AuthResult =
   | {
