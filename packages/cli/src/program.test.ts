@@ -1,5 +1,5 @@
 import { UserExistsError, WeakPasswordError, StoreUnavailableError } from '@gatehouse/core'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { memoryIO } from '../test/memory-io.js'
 import { CLIError, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './errors.js'
 import { createProgram, reportError, runCLI } from './program.js'
@@ -132,7 +132,26 @@ describe('reportError', () => {
 
 describe('createProgram', () => {
   it('never exits the process itself', () => {
-    const { program } = createProgram(memoryIO(), { openStore: noStore })
-    expect(() => program.parse(['frobnicate'], { from: 'user' })).toThrow()
+    const exits: unknown[] = []
+    const exit = vi.spyOn(process, 'exit').mockImplementation(((code?: number) => {
+      exits.push(code)
+      throw new Error('process.exit was called')
+    }) as never)
+    try {
+      const { program } = createProgram(memoryIO(), { openStore: noStore })
+      for (const argv of [['frobnicate'], ['--version'], ['--help'], ['add']]) {
+        let thrown: unknown
+        try {
+          program.parse(argv, { from: 'user' })
+        } catch (error) {
+          thrown = error
+        }
+        // A usage error, --help and --version come back as a CommanderError for bin.ts to map to an exit code.
+        expect((thrown as Error | undefined)?.name, argv.join(' ')).toBe('CommanderError')
+      }
+      expect(exits).toEqual([])
+    } finally {
+      exit.mockRestore()
+    }
   })
 })
