@@ -33,10 +33,10 @@ describe('openSQLStore on SQLite', () => {
   it('migrates idempotently, and runs the one migration set', async () => {
     const uri = tempSQLiteURI()
     const sql = await openTestStore(uri, { migrate: false })
-    expect(await sql.schemaStatus()).toEqual({ current: false, applied: [], pending: ['0001-initial'], unknown: [] })
+    expect(await sql.schemaStatus()).toEqual({ current: false, applied: [], pending: ['0001-initial', '0002-provider-sessions'], unknown: [] })
     await sql.migrate()
     await sql.migrate()
-    expect(await sql.schemaStatus()).toEqual({ current: true, applied: ['0001-initial'], pending: [], unknown: [] })
+    expect(await sql.schemaStatus()).toEqual({ current: true, applied: ['0001-initial', '0002-provider-sessions'], pending: [], unknown: [] })
     await sql.close()
     const again = await openTestStore(uri)
     expect((await again.schemaStatus()).current).toBe(true)
@@ -46,7 +46,7 @@ describe('openSQLStore on SQLite', () => {
   it('migrates safely when two stores open one new file at the same moment', async () => {
     const uri = tempSQLiteURI()
     const stores = await Promise.all([openTestStore(uri), openTestStore(uri), openTestStore(uri)])
-    for (const sql of stores) expect(await sql.schemaStatus()).toMatchObject({ current: true, applied: ['0001-initial'] })
+    for (const sql of stores) expect(await sql.schemaStatus()).toMatchObject({ current: true, applied: ['0001-initial', '0002-provider-sessions'] })
     await stores[0]!.accounts.add({ username: 'x-user', password: 'violet cormorant' })
     expect(await stores[2]!.accounts.count()).toBe(1)
     await Promise.all(stores.map((sql) => sql.close()))

@@ -116,16 +116,23 @@ export class PostgresChangeListener {
     }
     if (message.origin === this.#origin) return
     const changes = Array.isArray(message.changes) ? message.changes : []
-    for (const change of changes) this.#feed.emit(validChange(change) ? change : { type: 'all' })
+    for (const change of changes) this.#feed.emit(validChange(change) ?? { type: 'all' })
   }
 }
 
-function validChange(change: unknown): change is UserChange {
+/** The change a payload entry describes, rebuilt from its known fields; `null` when it is not one. */
+function validChange(change: unknown): UserChange | null {
   const c = change as Record<string, unknown> | null
-  if (typeof c !== 'object' || c === null) return false
-  return (
-    (c.type === 'user' && typeof c.id === 'string') ||
-    (c.type === 'session' && typeof c.sessionId === 'string') ||
-    c.type === 'all'
-  )
+  if (typeof c !== 'object' || c === null) return null
+  if (c.type === 'user' && typeof c.id === 'string') return { type: 'user', id: c.id }
+  if (c.type === 'session' && typeof c.sessionId === 'string') return { type: 'session', sessionId: c.sessionId }
+  if (c.type === 'all') return { type: 'all' }
+  if (c.type === 'provider-session' && typeof c.source === 'string') {
+    const sid = typeof c.providerSessionId === 'string' ? c.providerSessionId : undefined
+    const sub = typeof c.subject === 'string' ? c.subject : undefined
+    if (sid === undefined && sub === undefined) return null
+    if ((c.providerSessionId !== undefined && sid === undefined) || (c.subject !== undefined && sub === undefined)) return null
+    return { type: 'provider-session', source: c.source, ...(sid === undefined ? {} : { providerSessionId: sid }), ...(sub === undefined ? {} : { subject: sub }) }
+  }
+  return null
 }

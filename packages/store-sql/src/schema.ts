@@ -27,6 +27,18 @@ export interface RevokedSessionsTable {
   readonly expires_at: number
 }
 
+export interface RevokedProviderSessionsTable {
+  /** The authenticator id (`User.source`) whose provider ended the session. */
+  readonly source: string
+  /** `sid`: one provider session; `sub`: every session of one provider subject. */
+  readonly kind: 'sid' | 'sub'
+  readonly value: string
+  /** The latest revocation: sessions issued at or before it are ended. */
+  readonly revoked_at: number
+  /** When every session it can end has expired anyway; the row can go then. */
+  readonly expires_at: number
+}
+
 export interface LoginThrottleTable {
   /** SHA-256 of `u:<username>` or `a:<address>` (see SQLLoginThrottle for why it is hashed). */
   readonly key: string
@@ -38,6 +50,7 @@ export interface GatehouseSchema {
   gatehouse_users: UsersTable
   gatehouse_user_roles: UserRolesTable
   gatehouse_revoked_sessions: RevokedSessionsTable
+  gatehouse_revoked_provider_sessions: RevokedProviderSessionsTable
   gatehouse_login_throttle: LoginThrottleTable
 }
 

@@ -246,7 +246,11 @@ function postgresBackend(connectionString: string, options: Required<PostgresOpt
   return {
     kysely,
     async publish(trx, changes) {
-      await sql`select pg_notify(${CHANGE_CHANNEL}, ${JSON.stringify({ origin, changes })})`.execute(trx)
+      let payload = JSON.stringify({ origin, changes })
+      // NOTIFY refuses payloads of 8000 bytes or more, which would fail the whole write: say
+      // "everything may have changed" instead, which every listener handles.
+      if (Buffer.byteLength(payload) > MAX_NOTIFY_BYTES) payload = JSON.stringify({ origin, changes: [{ type: 'all' }] })
+      await sql`select pg_notify(${CHANGE_CHANNEL}, ${payload})`.execute(trx)
     },
     async watch(feed) {
       listener = new PostgresChangeListener({ connectionString, connectTimeoutMs, origin, feed, logger })
@@ -258,6 +262,8 @@ function postgresBackend(connectionString: string, options: Required<PostgresOpt
     },
   }
 }
+
+const MAX_NOTIFY_BYTES = 7900
 
 function parseInt8(value: string): number {
   const n = Number(value)

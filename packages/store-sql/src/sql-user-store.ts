@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import type { NewUser, RevocationList, StoredUser, UserChange, UserStore } from '@gatehouse/core'
+import type { NewUser, ProviderSessionRevocation, RevocationList, SessionHandle, StoredUser, UserChange, UserStore } from '@gatehouse/core'
 import { UserExistsError, normalizeUsername } from '@gatehouse/core'
 import type { Kysely, Selectable, Transaction } from 'kysely'
+import { sql } from 'kysely'
 import type { GatehouseSchema, UsersTable } from './schema.js'
 import type { SQLDatabase } from './sql-database.js'
 import { isUniqueViolation } from './store-errors.js'
@@ -16,6 +17,9 @@ type Reader = Kysely<GatehouseSchema> | Transaction<GatehouseSchema>
 type UserRow = Selectable<UsersTable>
 
 const MAX_USERNAME_LENGTH = 256
+// Bounds of the provider-session table's key columns (see migration 0002).
+const MAX_SOURCE_LENGTH = 128
+const MAX_PROVIDER_VALUE_LENGTH = 1024
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/
 
 const USER_COLUMNS = [
@@ -32,7 +36,8 @@ const USER_COLUMNS = [
 ] as const
 
 /**
- * The {@link UserStore} (and logout {@link RevocationList}) of Gatehouse on SQLite or PostgreSQL.
+ * The {@link UserStore} (and {@link RevocationList}: logout and provider-session revocations) of
+ * Gatehouse on SQLite or PostgreSQL.
  *
  * - Usernames are stored normalized (`normalizeUsername`) under a UNIQUE index: when creates race
  *   for one name, the database lets exactly one win and the others throw `UserExistsError`.
@@ -235,7 +240,7 @@ export class SQLUserStore implements UserStore, RevocationList {
   async revoke({ sessionId, expiresAt }: { readonly sessionId: string; readonly expiresAt: Date }): Promise<void> {
     const now = Date.now()
     await this.#db.write(async (trx, changed) => {
-      await trx.deleteFrom('gatehouse_revoked_sessions').where('expires_at', '<=', now).execute()
+      await sweepRevocations(trx, now)
       await trx
         .insertInto('gatehouse_revoked_sessions')
         .values({ session_id: sessionId, expires_at: expiresAt.getTime() })
@@ -245,10 +250,80 @@ export class SQLUserStore implements UserStore, RevocationList {
     })
   }
 
-  async isRevoked({ sessionId }: { readonly sessionId: string }): Promise<boolean> {
-    const row = await this.#db.read((db) =>
-      db.selectFrom('gatehouse_revoked_sessions').select('session_id').where('session_id', '=', sessionId).where('expires_at', '>', Date.now()).executeTakeFirst(),
-    )
+  /**
+   * Ends every session of `source` that carries the provider session id, or whose provider
+   * subject is `subject`, and was issued at or before now (OpenID back-channel logout), in every
+   * instance: one row per id in `gatehouse_revoked_provider_sessions`, kept until `expiresAt`.
+   * Revoking again moves the time forward (never back, whatever the instances' clocks say) and
+   * keeps the later expiry. Announced as a `provider-session` change. Expired rows of both
+   * revocation tables are pruned on the way.
+   *
+   * Throws `TypeError` when neither id is given, or for an empty, over-long (source > 128,
+   * ids > 1024 characters) or NUL-carrying value, which no provider sends.
+   */
+  async revokeProviderSessions({ source, providerSessionId, subject, expiresAt }: ProviderSessionRevocation): Promise<void> {
+    checkProviderValue('source', source, MAX_SOURCE_LENGTH)
+    if (providerSessionId === undefined && subject === undefined) throw new TypeError('revokeProviderSessions: give providerSessionId or subject')
+    if (providerSessionId !== undefined) checkProviderValue('providerSessionId', providerSessionId, MAX_PROVIDER_VALUE_LENGTH)
+    if (subject !== undefined) checkProviderValue('subject', subject, MAX_PROVIDER_VALUE_LENGTH)
+    const until = expiresAt.getTime()
+    if (!Number.isFinite(until)) throw new TypeError('revokeProviderSessions: expiresAt must be a valid Date')
+    const now = Date.now()
+    const rows = [
+      ...(providerSessionId === undefined ? [] : [{ source, kind: 'sid' as const, value: providerSessionId, revoked_at: now, expires_at: until }]),
+      ...(subject === undefined ? [] : [{ source, kind: 'sub' as const, value: subject, revoked_at: now, expires_at: until }]),
+    ]
+    await this.#db.write(async (trx, changed) => {
+      await sweepRevocations(trx, now)
+      await trx
+        .insertInto('gatehouse_revoked_provider_sessions')
+        .values(rows)
+        .onConflict((oc) =>
+          oc.columns(['source', 'kind', 'value']).doUpdateSet({
+            // CASE rather than GREATEST/MAX: the one spelling SQLite and PostgreSQL share.
+            revoked_at: sql<number>`case when excluded.revoked_at > gatehouse_revoked_provider_sessions.revoked_at then excluded.revoked_at else gatehouse_revoked_provider_sessions.revoked_at end`,
+            expires_at: sql<number>`case when excluded.expires_at > gatehouse_revoked_provider_sessions.expires_at then excluded.expires_at else gatehouse_revoked_provider_sessions.expires_at end`,
+          }),
+        )
+        .execute()
+      changed({
+        type: 'provider-session',
+        source,
+        ...(providerSessionId === undefined ? {} : { providerSessionId }),
+        ...(subject === undefined ? {} : { subject }),
+      })
+    })
+  }
+
+  /**
+   * `true` when the session was ended by logout, or when its provider session id or subject (of
+   * `source`) was revoked at or after `issuedAt` (a session without `issuedAt` counts as issued
+   * before any revocation). One query, whichever of the ids are given.
+   */
+  async isRevoked({ sessionId, source, providerSessionId, subject, issuedAt }: SessionHandle): Promise<boolean> {
+    const now = Date.now()
+    // Values revokeProviderSessions refuses can never have been revoked (and PostgreSQL would
+    // reject a NUL): leave them out of the query instead of failing the request.
+    const sid = source !== undefined && usableProviderValue(providerSessionId, MAX_PROVIDER_VALUE_LENGTH) ? providerSessionId : undefined
+    const sub = source !== undefined && usableProviderValue(subject, MAX_PROVIDER_VALUE_LENGTH) ? subject : undefined
+    const row = await this.#db.read((db) => {
+      const bySession = db.selectFrom('gatehouse_revoked_sessions').select(sql<number>`1`.as('hit')).where('session_id', '=', sessionId).where('expires_at', '>', now)
+      if (source === undefined || !usableProviderValue(source, MAX_SOURCE_LENGTH) || (sid === undefined && sub === undefined)) return bySession.executeTakeFirst()
+      const issued = issuedAt?.getTime()
+      const byProvider = db
+        .selectFrom('gatehouse_revoked_provider_sessions')
+        .select(sql<number>`1`.as('hit'))
+        .where('source', '=', source)
+        .where('expires_at', '>', now)
+        .where((eb) =>
+          eb.or([
+            ...(sid === undefined ? [] : [eb.and([eb('kind', '=', 'sid'), eb('value', '=', sid)])]),
+            ...(sub === undefined ? [] : [eb.and([eb('kind', '=', 'sub'), eb('value', '=', sub)])]),
+          ]),
+        )
+        .$if(issued !== undefined && Number.isFinite(issued), (query) => query.where('revoked_at', '>=', issued!))
+      return bySession.unionAll(byProvider).limit(1).executeTakeFirst()
+    })
     return row !== undefined
   }
 
@@ -268,6 +343,20 @@ export class SQLUserStore implements UserStore, RevocationList {
     const row = await bumpVersion(trx, id)
     return row === undefined ? null : endSessions(trx, row, changed)
   }
+}
+
+/** Deletes logout and provider-session revocations whose sessions have all expired. */
+async function sweepRevocations(trx: Transaction<GatehouseSchema>, now: number): Promise<void> {
+  await trx.deleteFrom('gatehouse_revoked_sessions').where('expires_at', '<=', now).execute()
+  await trx.deleteFrom('gatehouse_revoked_provider_sessions').where('expires_at', '<=', now).execute()
+}
+
+function usableProviderValue(value: string | undefined, maxLength: number): value is string {
+  return typeof value === 'string' && value !== '' && value.length <= maxLength && !value.includes('\u0000')
+}
+
+function checkProviderValue(name: string, value: unknown, maxLength: number): void {
+  if (!usableProviderValue(value as string | undefined, maxLength)) throw new TypeError(`revokeProviderSessions: ${name} must be a non-empty string of at most ${maxLength} characters without NUL`)
 }
 
 /** One query: the user and their roles (one row per role). */

@@ -139,7 +139,7 @@ export function describeRaces(name: string, newDatabaseURI: () => Promise<string
     it('migrates a fresh database from two instances at once', async () => {
       const fresh = await newDatabaseURI()
       const stores = await Promise.all([openTestStore(fresh), openTestStore(fresh)])
-      for (const store of stores) expect(await store.schemaStatus()).toEqual({ current: true, applied: ['0001-initial'], pending: [], unknown: [] })
+      for (const store of stores) expect(await store.schemaStatus()).toEqual({ current: true, applied: ['0001-initial', '0002-provider-sessions'], pending: [], unknown: [] })
       await Promise.all(stores.map((store) => store.migrate()))
       await Promise.all(stores.map((store) => store.close()))
     })

@@ -4,5 +4,5 @@ import { openTestStore } from './fixtures.js'
 
 describeUserStore('SQLUserStore on PostgreSQL', async () => {
   const sql = await openTestStore(await createPostgresDatabase(inject('postgresUrl')))
-  return { store: sql.store, close: () => sql.close() }
+  return { store: sql.store, revocations: sql.store, providerSessions: true, close: () => sql.close() }
 })

@@ -1,3 +1,4 @@
+import type { UserChange } from '@gatehouse/core'
 import { createPostgresDatabase } from '@gatehouse/testkit'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { SQLStore } from '../src/index.js'
@@ -54,6 +55,24 @@ describe('two app instances on one PostgreSQL', () => {
     await within(1000, async () => (await appB.get('/any', disabled)).status === 401)
     // The session version moved: the demoted user's old cookie is refused outright.
     await within(1000, async () => (await appB.get('/admin', demoted)).status === 401)
+  })
+
+  it('announces a provider-session revocation in instance A to instance B\'s subscribers within a second, and B\'s list refuses the sessions', async () => {
+    const seen: Array<{ change: UserChange; at: number }> = []
+    const stop = b.store.subscribe((change) => seen.push({ change, at: performance.now() }))
+    const issuedAt = new Date(Date.now() - 60_000)
+    const handle = { sessionId: 'gatehouse-session-1', source: 'oidc', providerSessionId: 'kc-sid-42', subject: 'kc-sub-7', issuedAt }
+    expect(await b.store.isRevoked(handle)).toBe(false)
+    const start = performance.now()
+    await a.store.revokeProviderSessions({ source: 'oidc', providerSessionId: 'kc-sid-42', expiresAt: new Date(Date.now() + 3_600_000) })
+    await within(1000, async () => seen.length > 0, 5)
+    stop()
+    // The change itself travelled, not a "drop everything".
+    expect(seen.map((entry) => entry.change)).toEqual([{ type: 'provider-session', source: 'oidc', providerSessionId: 'kc-sid-42' }])
+    expect(seen[0]!.at - start).toBeLessThan(1000)
+    expect(await b.store.isRevoked(handle)).toBe(true)
+    // A NUL (which PostgreSQL refuses in text) in a handle is "not revoked", not a store error.
+    expect(await b.store.isRevoked({ ...handle, providerSessionId: 'kc\u0000sid' , subject: 'other' })).toBe(false)
   })
 
   it('shares logout: a cookie logged out in app A is refused by app B', async () => {

@@ -66,7 +66,7 @@ describe('several processes on one SQLite file', () => {
     const uri = tempSQLiteURI()
     const [first, second] = [child(uri, 'migrate'), child(uri, 'migrate')]
     for (const process of [first, second]) {
-      expect(await process.next()).toEqual({ status: { current: true, applied: ['0001-initial'], pending: [], unknown: [] } })
+      expect(await process.next()).toEqual({ status: { current: true, applied: ['0001-initial', '0002-provider-sessions'], pending: [], unknown: [] } })
       await process.exit()
     }
   }, 60_000)

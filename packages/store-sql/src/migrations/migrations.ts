@@ -3,6 +3,7 @@ import { Migrator } from 'kysely'
 import { AuthError } from '@gatehouse/core'
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from '../schema.js'
 import { initial } from './0001-initial.js'
+import { providerSessions } from './0002-provider-sessions.js'
 
 /**
  * Every migration this version knows, by name; names sort in the order they run. In code rather
@@ -11,6 +12,7 @@ import { initial } from './0001-initial.js'
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': initial,
+  '0002-provider-sessions': providerSessions,
 })
 
 const provider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) }
