@@ -9,7 +9,8 @@ import type { SQLStore } from '../src/index.js'
 import { SQLDatabase, openSQLStore } from '../src/index.js'
 import { LIGHT_HASHER, SECRET, createSQLApp, openTestStore, within } from './fixtures.js'
 
-const UNAVAILABLE_BODY = { error: { code: 'ERR_AUTHENTICATOR_UNAVAILABLE', message: 'Authentication is temporarily unavailable.' } }
+// A store outage has its own code in core (not an authenticator's).
+const UNAVAILABLE_BODY = { error: { code: 'ERR_STORE_UNAVAILABLE', message: 'Authentication is temporarily unavailable.' } }
 const fast = { postgres: { connectTimeoutMs: 1000 } }
 
 // These tests stop and start their own PostgreSQL: the shared one of the other test files stays up.
