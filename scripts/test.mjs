@@ -11,6 +11,21 @@ const resultsFile = join(resultsDir, 'vitest.json')
 mkdirSync(resultsDir, { recursive: true })
 rmSync(resultsFile, { force: true })
 
+// Static checks count as tests of a full run: the type tests (a misspelled role must not compile)
+// live in the type check. `npm test -- <filter>` runs only vitest.
+const checks = process.argv.length > 2 ? [] : [
+  ['type check of the packages', join(ROOT, 'node_modules/.bin/tsc'), ['-b']],
+  ['type check of the tests and examples', join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.tests.json']],
+]
+let checksFailed = 0
+for (const [name, command, args] of checks) {
+  const checkStatus = run(command, args, { allowFailure: true })
+  if (checkStatus !== 0) {
+    checksFailed++
+    console.error(`FAILED: ${name} (${command} ${args.join(' ')})`)
+  }
+}
+
 const status = run(
   join(ROOT, 'node_modules/.bin/vitest'),
   ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`, ...process.argv.slice(2)],
@@ -27,5 +42,7 @@ try {
   failed = 1 // no report: vitest itself failed
 }
 if (status !== 0 && failed === 0) failed = 1
+passed += checks.length - checksFailed
+failed += checksFailed
 console.log(`${passed} passed, ${failed} failed`)
 process.exit(status === 0 && failed === 0 ? 0 : 1)
