@@ -77,7 +77,7 @@ describe('the OpenID Connect login in a real browser', () => {
     await Promise.all([page.waitForURL(`${base}/admin`), page.click('#kc-login')])
     expect(await page.textContent('h1')).toBe('Admin area')
     await page.screenshot({ path: join(SCREENSHOTS, 'oidc-admin.png') })
-    const me = (await page.evaluate(async () => (await fetch("/auth/me")).json())) as { user: unknown }
+    const me = (await page.evaluate(async () => (await fetch('/auth/me')).json())) as { user: unknown }
     expect(me.user).toMatchObject({ username: 'alice', source: 'oidc', roles: ['Administrator'] })
 
     // Sign out: the local session ends, then the provider's (RP-initiated logout).
