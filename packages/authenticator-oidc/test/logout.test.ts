@@ -143,6 +143,11 @@ describe('back-channel logout', () => {
       expect((await postLogout(await logoutToken(logoutClaims()), 'application/json')).status).toBe(400)
       const empty = await fetch(`${fixture.appURL}/auth/oidc/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' })
       expect(empty.status).toBe(400)
+      // A chunked body (no Content-Length) larger than 16 KiB is cut off, not read whole.
+      const big = new ReadableStream({ start(controller) { for (let i = 0; i < 40; i++) controller.enqueue(new TextEncoder().encode(`logout_token=${'a'.repeat(1000)}&`)); controller.close() } })
+      const chunked = await fetch(`${fixture.appURL}/auth/oidc/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: big, duplex: 'half' } as RequestInit)
+      expect(chunked.status).toBe(400)
+      expect(fixture.logs.at(-1)?.fields).toMatchObject({ reason: 'too large' })
       expect((await jar.fetch(`${fixture.appURL}/auth/me`)).status).toBe(200)
     })
   })

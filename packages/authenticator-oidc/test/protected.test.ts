@@ -74,4 +74,27 @@ describe('Protected with bearer tokens', () => {
     await own.stop()
     expect((await get(hono, '/admin', token)).status).toBe(503)
   })
+
+  test('two providers in one chain: each token reaches its own authenticator; each gets its own routes and button', async () => {
+    const other = await provider({ realm: 'partners' })
+    try {
+      const corp = authenticatorFor(server, { id: 'corp', name: 'Corp SSO', browserLogin: { redirectUri: 'http://127.0.0.1:1/auth/oidc/corp/callback', secret: 'c'.repeat(40) } })
+      const partners = authenticatorFor(other, { id: 'partners', name: 'Partner SSO', browserLogin: { redirectUri: 'http://127.0.0.1:1/auth/oidc/partners/callback', secret: 'p'.repeat(40) } })
+      const hono = app([corp, partners])
+      hono.get('/whoami', Protected(), (c) => c.json({ source: c.var.user.source, id: c.var.user.id }))
+      const a = await server.passwordGrant({ username: 'alice', password: server.users.alice.password })
+      const b = await other.passwordGrant({ username: 'alice', password: other.users.alice.password })
+      expect(await (await get(hono, '/whoami', a.access_token)).json()).toEqual({ source: 'corp', id: server.users.alice.sub })
+      expect(await (await get(hono, '/whoami', b.access_token)).json()).toEqual({ source: 'partners', id: other.users.alice.sub })
+      const page = await (await hono.request('/auth/login')).text()
+      expect(page).toContain('Sign in with Corp SSO')
+      expect(page).toContain('/auth/oidc/corp/login?next=')
+      expect(page).toContain('/auth/oidc/partners/login?next=')
+      const start = await hono.request('/auth/oidc/partners/login?next=/')
+      expect(start.status).toBe(302)
+      expect(start.headers.get('location')).toContain(`${other.issuer}/protocol/openid-connect/auth?`)
+    } finally {
+      await other.stop()
+    }
+  })
 })
