@@ -5,8 +5,9 @@ import { CLIError, UsageError } from './errors.js'
 import { escapeMessage } from './escape.js'
 import type { CLIIO } from './io.js'
 import { writeOut } from './io.js'
+import { passwordPolicyFromModule } from './password-policy.js'
 import type { RoleCatalog } from './roles.js'
-import { loadRoleCatalog } from './roles.js'
+import { loadConfigModule, requireRoleCatalog } from './roles.js'
 import type { AdminStore, StoreOpener } from './store.js'
 import { resolveDbURI } from './store.js'
 
@@ -27,8 +28,12 @@ export interface CommandContext {
   /** `--json`: stdout carries exactly one JSON document. */
   readonly json: boolean
   readonly verbose: boolean
-  /** Opens the store of `--db`, `AUTH_DB_URI` or the default; the caller closes it. */
-  openStore(options?: { readonly migrate?: boolean }): Promise<AdminStore>
+  /**
+   * Opens the store of `--db`, `AUTH_DB_URI` or the default; the caller closes it. With
+   * `passwordPolicy`, the store checks new passwords with the config module's `passwordPolicy`
+   * (e.g. the application's name as a context word), as the application does.
+   */
+  openStore(options?: { readonly migrate?: boolean; readonly passwordPolicy?: boolean }): Promise<AdminStore>
   /** The URI the store is opened with, masked, for messages. */
   readonly dbLabel: string
   /** The roles of `--config` / `AUTH_CONFIG`, or `null` when neither is set. */
@@ -62,7 +67,10 @@ export function createContext(io: CLIIO, options: GlobalOptions, openStore: Stor
   const dbLabel = maskURI(uri ?? './gatehouse.db')
   const configModule = options.config ?? nonEmpty(io.env.AUTH_CONFIG)
   const configBase = options.config !== undefined ? baseDir : io.cwd
+  let configLoaded: Promise<Record<string, unknown>> | undefined
   let catalog: Promise<RoleCatalog | null> | undefined
+  // The module is imported once, for its roles and its password policy alike.
+  const config = (module: string) => (configLoaded ??= loadConfigModule({ module, baseDir: configBase }))
 
   const warn = (message: string): void => {
     io.stderr.write(`warning: ${escapeMessage(message)}\n`)
@@ -75,8 +83,9 @@ export function createContext(io: CLIIO, options: GlobalOptions, openStore: Stor
     verbose,
     dbLabel,
     async openStore(openOptions) {
+      const passwordPolicy = openOptions?.passwordPolicy === true && configModule !== undefined ? passwordPolicyFromModule(await config(configModule), configModule) : null
       try {
-        return await openStore({ uri, migrate: openOptions?.migrate ?? true, logger })
+        return await openStore({ uri, migrate: openOptions?.migrate ?? true, logger, ...(passwordPolicy === null ? {} : { passwordPolicy }) })
       } catch (error) {
         if (error instanceof TypeError) throw new UsageError(error.message, { cause: error })
         if (hasCode(error, 'ERR_STORE_UNAVAILABLE')) throw new CLIError(`cannot reach the database ${dbLabel}: ${reasonOf(error)}`, { cause: error })
@@ -86,7 +95,7 @@ export function createContext(io: CLIIO, options: GlobalOptions, openStore: Stor
       }
     },
     roleCatalog() {
-      catalog ??= configModule === undefined ? Promise.resolve(null) : loadRoleCatalog({ module: configModule, baseDir: configBase })
+      catalog ??= configModule === undefined ? Promise.resolve(null) : config(configModule).then((module) => requireRoleCatalog(module, configModule))
       return catalog
     },
     print: (text) => writeOut(io.stdout, text.endsWith('\n') ? text : `${text}\n`),

@@ -70,35 +70,47 @@ export function catalogFromModule(module: Record<string, unknown>, source: strin
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx'])
 
 /**
- * Loads the application's module named by `--config` / `AUTH_CONFIG` and returns its roles.
- * TypeScript modules load through tsx, so this works from the built binary as well as from
- * sources. Point it at a module without side effects (e.g. `src/roles.ts`), not at the server.
+ * Loads the application's module named by `--config` / `AUTH_CONFIG` (its roles, and optionally
+ * its `passwordPolicy`). TypeScript modules load through tsx, so this works from the built binary
+ * as well as from sources. Point it at a module without side effects (e.g. `src/roles.ts`), not at
+ * the server.
  *
- * @throws UsageError when the file does not exist or exports no roles (exit 2).
+ * @throws UsageError when the file does not exist (exit 2).
  * @throws CLIError when the module throws while loading (exit 1).
  */
-export async function loadRoleCatalog(args: { readonly module: string; readonly baseDir: string }): Promise<RoleCatalog> {
+export async function loadConfigModule(args: { readonly module: string; readonly baseDir: string }): Promise<Record<string, unknown>> {
   const path = isAbsolute(args.module) ? args.module : resolve(args.baseDir, args.module)
   const shown = escapeMessage(args.module)
   if (!existsSync(path)) throw new UsageError(`config module ${shown} not found (looked for ${escapeMessage(path)})`)
-  let module: Record<string, unknown>
   try {
     const url = pathToFileURL(path).href
     if (TYPESCRIPT.has(extname(path))) {
       const { tsImport } = await import('tsx/esm/api')
-      module = (await tsImport(url, import.meta.url)) as Record<string, unknown>
-    } else {
-      module = (await import(url)) as Record<string, unknown>
+      return (await tsImport(url, import.meta.url)) as Record<string, unknown>
     }
+    return (await import(url)) as Record<string, unknown>
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error)
     throw new CLIError(`config module ${shown} failed to load: ${escapeMessage(reason ?? '')}`, { cause: error })
   }
-  const catalog = catalogFromModule(module, args.module)
+}
+
+/**
+ * The roles of a loaded config module.
+ *
+ * @throws UsageError when it exports no roles (exit 2).
+ */
+export function requireRoleCatalog(module: Record<string, unknown>, source: string): RoleCatalog {
+  const catalog = catalogFromModule(module, source)
   if (catalog === null) {
-    throw new UsageError(`config module ${shown} exports no roles: export \`roles\` (a RoleRegistry or an array of Role), or a default export with \`roles\``)
+    throw new UsageError(`config module ${escapeMessage(source)} exports no roles: export \`roles\` (a RoleRegistry or an array of Role), or a default export with \`roles\``)
   }
   return catalog
+}
+
+/** Loads the module named by `--config` and returns its roles (see {@link loadConfigModule}). */
+export async function loadRoleCatalog(args: { readonly module: string; readonly baseDir: string }): Promise<RoleCatalog> {
+  return requireRoleCatalog(await loadConfigModule(args), args.module)
 }
 
 /**

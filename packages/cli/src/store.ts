@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path'
 import type { Logger, StoredUser } from '@gatehouse/core'
+import type { PasswordPolicySettings } from './password-policy.js'
 
 /**
  * The account operations the CLI uses: the subset of `@gatehouse/store-sql`'s `accounts` it
@@ -49,16 +50,24 @@ export interface AdminStore {
   close(): Promise<void>
 }
 
-/** Opens a store; `uri` is `undefined` when neither `--db` nor `AUTH_DB_URI` was given. */
-export type StoreOpener = (args: { readonly uri: string | undefined; readonly migrate: boolean; readonly logger: Logger }) => Promise<AdminStore>
+/**
+ * Opens a store; `uri` is `undefined` when neither `--db` nor `AUTH_DB_URI` was given;
+ * `passwordPolicy` is the config module's, when it exports one and the command sets a password.
+ */
+export type StoreOpener = (args: {
+  readonly uri: string | undefined
+  readonly migrate: boolean
+  readonly logger: Logger
+  readonly passwordPolicy?: PasswordPolicySettings | undefined
+}) => Promise<AdminStore>
 
 /**
  * Opens `@gatehouse/store-sql`. Imported on first use, so `--help` and usage errors do not pay
  * for loading the database drivers and argon2.
  */
-export const openSQLAdminStore: StoreOpener = async ({ uri, migrate, logger }) => {
+export const openSQLAdminStore: StoreOpener = async ({ uri, migrate, logger, passwordPolicy }) => {
   const { openSQLStore, DEFAULT_DB_URI } = await import('@gatehouse/store-sql')
-  return openSQLStore({ uri: uri ?? DEFAULT_DB_URI, migrate, logger })
+  return openSQLStore({ uri: uri ?? DEFAULT_DB_URI, migrate, logger, ...(passwordPolicy ? { passwordPolicy } : {}) })
 }
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:/i

@@ -39,6 +39,6 @@ describe('auth-user-admin on SQLite', () => {
     // A fresh file: reachable, schema behind (check never migrates).
     expect(result.code).toBe(1)
     expect(result.stdout).toContain(`database:   ${db} (sqlite)`)
-    expect(errorLines(result.stderr)).toEqual(['error: the schema is behind: 1 pending migration (0001-initial); run "auth-user-admin migrate"'])
+    expect(errorLines(result.stderr)).toEqual(['error: the schema is behind: 2 pending migrations (0001-initial, 0002-provider-sessions); run "auth-user-admin migrate"'])
   })
 })

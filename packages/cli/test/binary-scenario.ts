@@ -26,8 +26,8 @@ export function binaryScenario(database: () => Promise<string>, options: { full:
     const behind = await cli(['check'])
     expect(behind.code).toBe(1)
     expect(behind.stdout).toMatch(/^connection: ok$/m)
-    expect(behind.stdout).toMatch(/^schema: +behind \(0 migrations applied, 1 pending\)$/m)
-    expect(behind.stderr).toBe('error: the schema is behind: 1 pending migration (0001-initial); run "auth-user-admin migrate"\n')
+    expect(behind.stdout).toMatch(/^schema: +behind \(0 migrations applied, 2 pending\)$/m)
+    expect(behind.stderr).toBe('error: the schema is behind: 2 pending migrations (0001-initial, 0002-provider-sessions); run "auth-user-admin migrate"\n')
 
     // 1. Accounts are created (the first command migrates); expected failures fail alone, with one line.
     const [seed, piped, unknownUser, weak, unknownRole, noPassword] = await Promise.all([
@@ -103,9 +103,9 @@ export function binaryScenario(database: () => Promise<string>, options: { full:
     expect(removeUnknown).toMatchObject({ code: 1, stdout: '', stderr: 'error: user "nobody" does not exist\n' })
     if (full) expect(showUnknown).toMatchObject({ code: 1, stdout: '', stderr: 'error: user "nobody" does not exist\n' })
     expect(migrate).toMatchObject({ code: 0, stderr: '' })
-    expect(migrate.stdout).toMatch(/^schema of .* is current \(1 migration applied\)\n$/)
+    expect(migrate.stdout).toMatch(/^schema of .* is current \(2 migrations applied\)\n$/)
     expect(check.code).toBe(0)
-    expect(JSON.parse(check.stdout)).toMatchObject({ reachable: true, schema: { current: true, applied: ['0001-initial'], pending: [], unknown: [] } })
+    expect(JSON.parse(check.stdout)).toMatchObject({ reachable: true, schema: { current: true, applied: ['0001-initial', '0002-provider-sessions'], pending: [], unknown: [] } })
 
     const after = await cli(['list-users', '--json'])
     expect((JSON.parse(after.stdout) as Array<{ username: string; disabled: boolean }>).map((user) => [user.username, user.disabled])).toEqual([['alice', false]])

@@ -162,6 +162,47 @@ describe('set-password', () => {
   })
 })
 
+describe('the password policy', () => {
+  const refused = (problem: string) => `error: the password was rejected: ${problem}\n`
+
+  it('refuses common passwords and their variants with exit 1 and the reason, without quoting the password', async () => {
+    for (const [password, problem] of [
+      ['Password1!', 'a commonly used password with a few characters added'],
+      ['password', 'a commonly used password'],
+      ['Summer2024!!', 'a commonly used password with a few characters added'],
+    ] as const) {
+      const run = await cli(['add', 'carol', '--password-stdin', '--db', db], { stdin: `${password}\n` })
+      expect(run).toMatchObject({ code: EXIT_FAILED, out: '', err: refused(problem) })
+      expect(run.err).not.toMatch(/Password1|Summer2024/)
+    }
+    const prompted = await cli(['add', 'carol', '--db', db], { answers: ['Password1!'] })
+    expect(prompted).toMatchObject({ code: EXIT_FAILED, err: refused('a commonly used password with a few characters added') })
+    expect(prompted.io.asked).toEqual(['New password: '])
+    expect(await store.accounts.count()).toBe(0)
+  })
+
+  it('refuses the username as the password, and refuses on set-password too', async () => {
+    const same = await cli(['add', 'margot-ferrand', '--password-stdin', '--db', db], { stdin: 'Margot-Ferrand\n' })
+    expect(same).toMatchObject({ code: EXIT_FAILED, err: refused('the same as the username') })
+    expect((await cli(['add', 'margot-ferrand', '--password-stdin', '--db', db], { stdin: `${PASSWORD}\n` })).code).toBe(EXIT_OK)
+    const common = await cli(['set-password', 'margot-ferrand', '--password-stdin', '--db', db], { stdin: 'Password1!\n' })
+    expect(common).toMatchObject({ code: EXIT_FAILED, err: refused('a commonly used password with a few characters added') })
+    const variant = await cli(['set-password', 'margot-ferrand', '--password-stdin', '--db', db], { stdin: 'margot ferrand 2024\n' })
+    expect(variant).toMatchObject({ code: EXIT_FAILED, err: refused('the username with a few characters added') })
+    expect(await verify('margot-ferrand', PASSWORD)).toBe(true)
+  })
+
+  it('refuses the application\'s name given as a context word by the config module\'s passwordPolicy', async () => {
+    const config = `${FIXTURES}app-policy.ts`
+    const named = await cli(['add', 'dora', '--password-stdin', '--config', config, '--db', db], { stdin: 'AcmeNotes2025!\n' })
+    expect(named).toMatchObject({ code: EXIT_FAILED, err: refused('based on the name of this service') })
+    const reset = await cli(['set-password', 'alice', '--password-stdin', '--config', config, '--db', db], { stdin: 'acme notes\n' })
+    expect(reset.code).toBe(EXIT_FAILED)
+    // Without the application's config the CLI cannot know its name.
+    expect((await cli(['add', 'dora', '--password-stdin', '--db', db], { stdin: 'AcmeNotes2025!\n' })).code).toBe(EXIT_OK)
+  })
+})
+
 describe('delete, disable, enable, show', () => {
   beforeEach(async () => {
     await store.accounts.add({ username: 'alice', password: PASSWORD, roles: ['User'] })
@@ -283,14 +324,14 @@ describe('migrate and check', () => {
     const fresh = tempDatabase('fresh.db')
     const behind = await cli(['check', '--db', fresh])
     expect(behind.code).toBe(EXIT_FAILED)
-    expect(behind.out).toMatch(/^schema: +behind \(0 migrations applied, 1 pending\)$/m)
-    expect(behind.err).toMatch(/^error: the schema is behind: 1 pending migration \(0001-initial\); run "auth-user-admin migrate"\n$/)
+    expect(behind.out).toMatch(/^schema: +behind \(0 migrations applied, 2 pending\)$/m)
+    expect(behind.err).toMatch(/^error: the schema is behind: 2 pending migrations \(0001-initial, 0002-provider-sessions\); run "auth-user-admin migrate"\n$/)
     const behindJSON = await cli(['check', '--db', fresh, '--json'])
-    expect(JSON.parse(behindJSON.out)).toMatchObject({ reachable: true, schema: { current: false, pending: ['0001-initial'] }, users: null })
+    expect(JSON.parse(behindJSON.out)).toMatchObject({ reachable: true, schema: { current: false, pending: ['0001-initial', '0002-provider-sessions'] }, users: null })
 
     const migrate = await cli(['migrate', '--db', fresh])
-    expect(migrate).toMatchObject({ code: EXIT_OK, out: `applied 1 migration to ${fresh}: 0001-initial\n` })
-    expect((await cli(['migrate', '--db', fresh])).out).toBe(`schema of ${fresh} is current (1 migration applied)\n`)
+    expect(migrate).toMatchObject({ code: EXIT_OK, out: `applied 2 migrations to ${fresh}: 0001-initial, 0002-provider-sessions\n` })
+    expect((await cli(['migrate', '--db', fresh])).out).toBe(`schema of ${fresh} is current (2 migrations applied)\n`)
 
     const current = await cli(['check', '--db', fresh, '--json'])
     expect(current.code).toBe(EXIT_OK)
@@ -298,7 +339,7 @@ describe('migrate and check', () => {
       database: fresh,
       dialect: 'sqlite',
       reachable: true,
-      schema: { current: true, applied: ['0001-initial'], pending: [], unknown: [] },
+      schema: { current: true, applied: ['0001-initial', '0002-provider-sessions'], pending: [], unknown: [] },
       users: 0,
     })
   })

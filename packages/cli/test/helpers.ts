@@ -35,7 +35,7 @@ export function removeTempDirectories(): void {
 }
 
 /** The real SQL store with the light hasher. */
-export const lightOpener: StoreOpener = ({ uri, migrate, logger }) => openSQLStore({ uri, migrate, logger, hasher: LIGHT_HASHER })
+export const lightOpener: StoreOpener = ({ uri, migrate, logger, passwordPolicy }) => openSQLStore({ uri, migrate, logger, hasher: LIGHT_HASHER, ...(passwordPolicy ? { passwordPolicy } : {}) })
 
 export interface CLIRun {
   readonly code: number

@@ -39,5 +39,5 @@ export async function addUser(ctx: CommandContext, args: AddUserArgs): Promise<n
       await ctx.print(`created ${quoteUser(user.username)} with ${roles}`)
     }
     return EXIT_OK
-  })
+  }, { passwordPolicy: true })
 }

@@ -19,5 +19,5 @@ export async function setPassword(ctx: CommandContext, args: PasswordSource & { 
     if (ctx.json) await ctx.printJSON(userView(user))
     else await ctx.print(`changed the password of ${quoteUser(user.username)}; their sessions are ended`)
     return EXIT_OK
-  })
+  }, { passwordPolicy: true })
 }

@@ -8,7 +8,7 @@ import { assertKnownRoles } from '../roles.js'
 import type { AdminStore } from '../store.js'
 
 /** Opens the store, runs `work`, and always closes the store (a pg pool would keep the process alive). */
-export async function withStore<T>(ctx: CommandContext, work: (store: AdminStore) => Promise<T>, options?: { migrate?: boolean }): Promise<T> {
+export async function withStore<T>(ctx: CommandContext, work: (store: AdminStore) => Promise<T>, options?: { migrate?: boolean; passwordPolicy?: boolean }): Promise<T> {
   const store = await ctx.openStore(options)
   try {
     return await work(store)
