@@ -141,6 +141,19 @@ describe('browser login (authorization code + PKCE)', () => {
       expect((await jar.fetch(`${fixture.appURL}/auth/me`)).status).toBe(401)
     })
 
+    test('logs never hold codes, tokens or the transaction cookie', async () => {
+      const jar = new CookieJar()
+      const { callback, callbackURL } = await loginThroughProvider(jar, fixture, alice())
+      expect(callback.status).toBe(303)
+      const code = new URL(callbackURL).searchParams.get('code')!
+      // Replay the used code with a fresh transaction of the same state: refused at the token endpoint.
+      const secrets = [code, jar.get(fixture.appURL, fixture.auth.sessions.cookieName)!]
+      await jar.fetch(callbackURL)
+      const logged = JSON.stringify(fixture.logs)
+      for (const secret of secrets) expect(logged).not.toContain(secret)
+      expect(logged).not.toMatch(/eyJ[A-Za-z0-9_-]{20,}\./)
+    })
+
     test('the redirect URI comes from the configuration, not the Host header', async () => {
       const jar = new CookieJar()
       const start = await jar.fetch(`${fixture.appURL}/auth/oidc/login?next=/admin`, { headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example' } })

@@ -4,6 +4,7 @@ import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { MemoryRevocationList, NOOP_LOGGER, Role, createAuth } from '@gatehouse/core'
 import { describe, expect, test } from 'vitest'
 import { authenticatorFor, provider } from './helpers.js'
 
@@ -19,6 +20,18 @@ describe('health', () => {
         expect(check.durationMs).toBeGreaterThanOrEqual(0)
         expect(check.certificateExpiresAt).toBeUndefined()
       }
+    } finally {
+      await server.stop()
+    }
+  })
+
+  test('core’s auth.health() reports it under the authenticator id', async () => {
+    const server = await provider()
+    try {
+      const auth = createAuth({ roles: [new Role({ name: 'Viewer' })], authenticators: [authenticatorFor(server, { id: 'corp' })], session: { secret: 'h'.repeat(40), secure: false }, revocations: new MemoryRevocationList(), logger: NOOP_LOGGER })
+      const health = await auth.health()
+      expect(health.ok).toBe(true)
+      expect(health.authenticators.corp?.checks.map((check) => check.name)).toEqual(['discovery', 'jwks', 'token endpoint'])
     } finally {
       await server.stop()
     }
