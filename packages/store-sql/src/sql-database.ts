@@ -50,7 +50,8 @@ export interface PostgresOptions {
   readonly connectTimeoutMs?: number
   /**
    * PostgreSQL's `statement_timeout` for the pool's connections: the server cancels a statement
-   * that runs longer (SQLSTATE 57014). Applies to migrations too. @default 5000
+   * that runs longer (SQLSTATE 57014). Lifted while migrating (see {@link SQLDatabase.migrate}).
+   * @default 5000
    */
   readonly statementTimeoutMs?: number
   /**
@@ -171,7 +172,20 @@ export class SQLDatabase {
   /** Applies pending migrations (idempotent, safe across processes). Returns the names applied. */
   async migrate(): Promise<string[]> {
     try {
-      return await migrateToLatest(this.kysely, this.displayURI)
+      if (this.dialect === 'sqlite') return await migrateToLatest(this.kysely, this.displayURI)
+      // On one connection without statement_timeout: an instance that starts while another one
+      // migrates waits for Kysely's migration lock (its own lock_timeout: one hour) instead of
+      // failing to open after a few seconds, and a long CREATE INDEX may finish. lock_timeout stays
+      // for the DDL itself, which gives up rather than queue every other query behind it.
+      return await this.kysely.connection().execute(async (db) => {
+        await sql`set statement_timeout = 0`.execute(db)
+        try {
+          return await migrateToLatest(db, this.displayURI)
+        } finally {
+          // Back to the connection's startup value (the configured statementTimeoutMs).
+          await sql`reset statement_timeout`.execute(db)
+        }
+      })
     } catch (error) {
       throw toStoreError(error, this.displayURI)
     }

@@ -109,6 +109,27 @@ describe('PostgreSQL waits have deadlines', () => {
     }
   })
 
+  it('waits for another instance\'s migration beyond the statement timeout instead of failing to open, and keeps the deadline afterwards', async () => {
+    const fresh = await createPostgresDatabase(inject('postgresUrl'))
+    // Kysely's migration lock: another instance is migrating this database right now.
+    const other = new pg.Client({ connectionString: fresh })
+    await other.connect()
+    await other.query('select pg_advisory_lock(3853314791062309107)')
+    setTimeout(() => void other.query('select pg_advisory_unlock(3853314791062309107)').then(() => other.end()), 1500).unref()
+    // One pool connection: the one that migrated is the one every later query gets.
+    const database = await SQLDatabase.open({ uri: fresh, postgres: { statementTimeoutMs: 300, lockTimeoutMs: 300, poolSize: 1 } })
+    try {
+      const start = performance.now()
+      expect(await database.migrate()).toEqual(['0001-initial', '0002-provider-sessions'])
+      expect(performance.now() - start).toBeGreaterThan(1200)
+      const { rows } = await database.read((db) => raw<{ statement: string }>`select current_setting('statement_timeout') as statement`.execute(db))
+      expect(rows).toEqual([{ statement: '300ms' }])
+      await expect(database.read((db) => raw`select pg_sleep(2)`.execute(db))).rejects.toBeInstanceOf(StoreUnavailableError)
+    } finally {
+      await database.close()
+    }
+  })
+
   it('refuses deadlines that are not positive integers before connecting', async () => {
     for (const postgres of [{ lockTimeoutMs: 0 }, { statementTimeoutMs: -1 }, { connectTimeoutMs: 1.5 }, { statementTimeoutMs: Number.NaN }]) {
       await expect(SQLDatabase.open({ uri: 'postgres://nobody@127.0.0.1:1/none', postgres })).rejects.toBeInstanceOf(TypeError)
