@@ -14,7 +14,7 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose'
 import type { ProcessOptions, RunningServer } from './harness.js'
 import { load, median, peakRSSMiB, percentile, rawArgon2, startServer, stopChild } from './harness.js'
 import type { LoadConfig, LoadResult, OIDCFixture, ServerConfig } from './scenarios.js'
-import { BENCH_PASSWORD, ORIGIN_HEADER, WRONG_PASSWORD, loginUsername } from './scenarios.js'
+import { BENCH_PASSWORD, WRONG_PASSWORD, loginUsername } from './scenarios.js'
 
 /** What to run, and how long. */
 export interface BenchOptions extends ProcessOptions {
@@ -73,13 +73,14 @@ export interface LoginRow {
 }
 
 export interface StormRow {
-  readonly id: 'correct-logins' | 'refused-guesses'
+  readonly id: 'correct-logins' | 'correct-logins-argon2-1' | 'refused-guesses'
   readonly name: string
   readonly stormConnections: number
   readonly unloaded: readonly LoadResult[]
   readonly loaded: readonly LoadResult[]
   /** Storm answers per second of the expected status (200 logins / 429 refusals). */
   readonly stormPerSecond: readonly number[]
+  readonly storm: readonly LoadResult[]
   readonly throughputRatio: number
   readonly p50Ms: number
   readonly p99Ms: number
@@ -216,14 +217,20 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   }
   if (sections.has('revocation')) {
     log('revocation reach (two instances on one PostgreSQL)')
+    const notRun = (skipped: string): RevocationResult => ({ skipped, trials: 0, reachedMs: [], p50Ms: NaN, p99Ms: NaN, maxMs: NaN, missed: 0 })
     report.revocation =
       options.postgresURL === undefined
-        ? { skipped: 'no PostgreSQL', trials: 0, reachedMs: [], p50Ms: NaN, p99Ms: NaN, maxMs: NaN, missed: 0 }
-        : await revocationReach({ postgresURL: options.postgresURL, trials: options.revocationTrials ?? 100, proc })
+        ? notRun('no PostgreSQL')
+        : await revocationReach({ postgresURL: options.postgresURL, trials: options.revocationTrials ?? 100, proc }).catch((error: unknown) => notRun(String(error)))
   }
   if (sections.has('demo')) {
     log('demo: cold start and peak RSS')
-    report.demo = options.demoScript === undefined ? null : await demoRun({ script: options.demoScript, seconds, warmupSeconds, connections })
+    report.demo =
+      options.demoScript === undefined
+        ? null
+        : await demoRun({ script: options.demoScript, seconds, connections, proc }).catch(
+            (error: unknown): DemoResult => ({ skipped: String(error).slice(0, 300), coldStartMs: [], coldStartMedianMs: NaN, firstStartMs: NaN, peakRSSMiB: null, underLoad: null }),
+          )
   }
   const bearer = report.throughput.find((r) => r.id === 'bearer')
   if (bearer?.skipped !== undefined) notes.push(`bearer row not run: ${bearer.skipped}`)
@@ -282,7 +289,8 @@ function loginBodies(count: number, password = BENCH_PASSWORD, name = loginUsern
   return Array.from({ length: count }, (_, i) => JSON.stringify({ username: name(i), password }))
 }
 
-const LOGIN_HEADERS = { 'content-type': 'application/json', origin: ORIGIN_HEADER }
+/** A same-origin JSON login (the CSRF check compares `Origin` with the server's own origin). */
+const loginHeaders = (base: string) => ({ 'content-type': 'application/json', origin: base })
 
 async function loginRows(args: { rounds: number; seconds: number; warmupSeconds: number; proc: ProcessOptions; log: (line: string) => void }): Promise<LoginRow[]> {
   const maxClients = Math.max(...LOGIN_CONCURRENCY)
@@ -297,7 +305,7 @@ async function loginRows(args: { rounds: number; seconds: number; warmupSeconds:
         raw.push(await rawArgon2({ concurrency, seconds: args.seconds, warmupSeconds: args.warmupSeconds }, args.proc))
         logins.push(
           await load(
-            { url: `${server.url}/auth/login`, method: 'POST', headers: LOGIN_HEADERS, bodies: loginBodies(concurrency), connections: concurrency, seconds: args.seconds, warmupSeconds: args.warmupSeconds },
+            { url: `${server.url}/auth/login`, method: 'POST', headers: loginHeaders(server.url), bodies: loginBodies(concurrency), connections: concurrency, seconds: args.seconds, warmupSeconds: args.warmupSeconds },
             args.proc,
           ),
         )
@@ -326,6 +334,13 @@ async function stormRows(args: { rounds: number; seconds: number; warmupSeconds:
   const storms = [
     { id: 'correct-logins' as const, name: `warm session while ${STORM_CLIENTS} clients log in (correct passwords)`, bodies: loginBodies(STORM_CLIENTS), expectStatus: 200 },
     {
+      id: 'correct-logins-argon2-1' as const,
+      name: `the same, argon2 capped at 1 in flight (hasher.maxConcurrency 1)`,
+      bodies: loginBodies(STORM_CLIENTS),
+      expectStatus: 200,
+      argon2Concurrency: 1,
+    },
+    {
       id: 'refused-guesses' as const,
       name: `warm session while one address's wrong passwords are refused (${STORM_CLIENTS} clients)`,
       bodies: loginBodies(STORM_CLIENTS, WRONG_PASSWORD, (i) => `guess-${i}`),
@@ -335,13 +350,16 @@ async function stormRows(args: { rounds: number; seconds: number; warmupSeconds:
   const rows: StormRow[] = []
   for (const storm of storms) {
     args.log(`storm: ${storm.name}`)
-    const server = await startServer({ kind: 'gatehouse', loginUsers: storm.id === 'correct-logins' ? STORM_CLIENTS : 0 }, args.proc)
+    const server = await startServer(
+      { kind: 'gatehouse', loginUsers: storm.expectStatus === 200 ? STORM_CLIENTS : 0, ...('argon2Concurrency' in storm ? { argon2Concurrency: storm.argon2Concurrency } : {}) },
+      args.proc,
+    )
     try {
       const warm: LoadConfig = { url: `${server.url}/p`, connections: args.connections, seconds: args.seconds, warmupSeconds: args.warmupSeconds, headers: { cookie: server.ready.cookie! } }
       const stormLoad: LoadConfig = {
         url: `${server.url}/auth/login`,
         method: 'POST',
-        headers: LOGIN_HEADERS,
+        headers: loginHeaders(server.url),
         bodies: storm.bodies,
         connections: STORM_CLIENTS,
         expectStatus: storm.expectStatus,
@@ -351,13 +369,13 @@ async function stormRows(args: { rounds: number; seconds: number; warmupSeconds:
       }
       const unloaded: LoadResult[] = []
       const loaded: LoadResult[] = []
-      const stormPerSecond: number[] = []
+      const stormResults: LoadResult[] = []
       for (let round = 0; round < args.rounds; round++) {
         unloaded.push(await load(warm, args.proc))
         const stormRun = load(stormLoad, args.proc)
         await new Promise((resolve) => setTimeout(resolve, (args.warmupSeconds + 1) * 1000))
         loaded.push(await load(warm, args.proc))
-        stormPerSecond.push((await stormRun).requestsPerSecond)
+        stormResults.push(await stormRun)
       }
       rows.push({
         id: storm.id,
@@ -365,7 +383,8 @@ async function stormRows(args: { rounds: number; seconds: number; warmupSeconds:
         stormConnections: STORM_CLIENTS,
         unloaded,
         loaded,
-        stormPerSecond,
+        stormPerSecond: stormResults.map((r) => r.requestsPerSecond),
+        storm: stormResults,
         throughputRatio: median(loaded.map((l, i) => l.requestsPerSecond / unloaded[i]!.requestsPerSecond)),
         p50Ms: median(loaded.map((l) => l.p50Ms)),
         p99Ms: median(loaded.map((l) => l.p99Ms)),
@@ -394,7 +413,7 @@ async function revocationReach(args: { postgresURL: string; trials: number; proc
     await sql.accounts.setPassword({ username: 'alice', password: passwords[0]! })
     for (let trial = 0; trial < args.trials; trial++) {
       const current = passwords[trial % 2]!
-      const res = await fetch(`${a.url}/auth/login`, { method: 'POST', headers: LOGIN_HEADERS, body: JSON.stringify({ username: 'alice', password: current }) })
+      const res = await fetch(`${a.url}/auth/login`, { method: 'POST', headers: loginHeaders(a.url), body: JSON.stringify({ username: 'alice', password: current }) })
       const cookie = res.headers.getSetCookie().find((c) => c.startsWith('gatehouse='))?.split(';')[0]
       if (res.status !== 200 || cookie === undefined) throw new Error(`revocation: login on A failed with ${res.status}`)
       // B has seen (and cached) the session before it is revoked.
@@ -465,7 +484,7 @@ function startDemo(script: string, cwd: string): Promise<{ child: ReturnType<typ
   })
 }
 
-async function demoRun(args: { script: string; seconds: number; warmupSeconds: number; connections: number }): Promise<DemoResult> {
+async function demoRun(args: { script: string; seconds: number; connections: number; proc: ProcessOptions }): Promise<DemoResult> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-demo-'))
   try {
     const first = await startDemo(args.script, dir)
@@ -482,12 +501,12 @@ async function demoRun(args: { script: string; seconds: number; warmupSeconds: n
     let underLoad: LoadResult | null = null
     let peak: number | null = null
     try {
-      const res = await fetch(`${demo.base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: demo.base }, body: JSON.stringify({ username: 'admin', password }) })
+      const res = await fetch(`${demo.base}/auth/login`, { method: 'POST', headers: loginHeaders(demo.base), body: JSON.stringify({ username: 'admin', password }) })
       const cookie = res.headers.getSetCookie().find((c) => c.startsWith('gatehouse='))?.split(';')[0]
       if (cookie !== undefined) {
         const loginBody = JSON.stringify({ username: 'admin', password })
-        const logins = load({ url: `${demo.base}/auth/login`, method: 'POST', connections: 4, seconds: args.seconds, headers: { 'content-type': 'application/json', origin: demo.base }, bodies: [loginBody] })
-        underLoad = await load({ url: `${demo.base}/api/entries`, connections: args.connections, seconds: args.seconds, headers: { cookie } })
+        const logins = load({ url: `${demo.base}/auth/login`, method: 'POST', connections: 4, seconds: args.seconds, headers: loginHeaders(demo.base), bodies: [loginBody] }, args.proc)
+        underLoad = await load({ url: `${demo.base}/api/entries`, connections: args.connections, seconds: args.seconds, headers: { cookie } }, args.proc)
         await logins
       }
       peak = peakRSSMiB(demo.child.pid!)

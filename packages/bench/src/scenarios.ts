@@ -32,6 +32,8 @@ export interface ServerConfig {
   readonly login?: boolean
   /** gatehouse: accounts `login-0` … for login clients. @default 0 */
   readonly loginUsers?: number
+  /** gatehouse: argon2 work in flight (the store's `hasher.maxConcurrency`). @default the store's default (2) */
+  readonly argon2Concurrency?: number
   /** gatehouse (bearer through the OIDC authenticator), hono-jwk, jose. */
   readonly oidc?: OIDCFixture
   /** better-auth: its cookie cache on. @default false */

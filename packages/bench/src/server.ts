@@ -40,7 +40,11 @@ async function bare(): Promise<Built> {
 /** Gatehouse as an application wires it: the compiled SQL store (SQLite file or PostgreSQL), argon2id at its defaults. */
 async function gatehouse(config: ServerConfig): Promise<Built> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
-  const sql = await openSQLStore({ uri: config.databaseURI ?? `sqlite:${join(dir, 'bench.db')}`, logger: NOOP_LOGGER })
+  const sql = await openSQLStore({
+    uri: config.databaseURI ?? `sqlite:${join(dir, 'bench.db')}`,
+    logger: NOOP_LOGGER,
+    ...(config.argon2Concurrency === undefined ? {} : { hasher: { maxConcurrency: config.argon2Concurrency } }),
+  })
   const authenticators: Authenticator[] = [sql.authenticator]
   if (config.oidc !== undefined) {
     // Loaded by name: the OIDC package is optional for the bench (the harness reports when it is missing).
