@@ -108,14 +108,19 @@ describe('the key set', () => {
     expect(server.count('/.well-known/openid-configuration')).toBe(discovery)
   })
 
-  describe('answers that are refused', () => {
+  describe('answers that are refused (each would otherwise carry the real keys)', () => {
+    let realKeys = ''
+    beforeAll(async () => {
+      realKeys = await (await fetch(`${server.issuer}${CERTS}`)).text()
+    })
     const cases: Array<[string, (res: import('node:http').ServerResponse) => void]> = [
-      ['HTML', (res) => { res.setHeader('content-type', 'text/html'); res.end('<html><body>{"keys":[]}</body></html>') }],
+      ['HTML', (res) => { res.setHeader('content-type', 'text/html'); res.end(realKeys) }],
+      ['no content type', (res) => { res.removeHeader('content-type'); res.end(realKeys) }],
       ['a redirect', (res) => { res.statusCode = 302; res.setHeader('location', `${server.issuer}${CERTS}`); res.end() }],
-      ['huge (declared)', (res) => { res.setHeader('content-type', 'application/json'); res.setHeader('content-length', String(10_000_000)); res.write('{"keys":['); res.destroy() }],
-      ['huge (streamed)', (res) => { res.setHeader('content-type', 'application/json'); res.write('{"keys":['); const chunk = `{"kty":"RSA","n":"${'A'.repeat(60_000)}","e":"AQAB"},`; for (let i = 0; i < 10; i++) res.write(chunk); res.end('{}]}') }],
-      ['not a key set', (res) => { res.setHeader('content-type', 'application/json'); res.end('{"keys":"none"}') }],
-      ['an error status', (res) => { res.statusCode = 500; res.setHeader('content-type', 'application/json'); res.end('{}') }],
+      ['huge (declared)', (res) => { res.setHeader('content-type', 'application/json'); res.setHeader('content-length', String(10_000_000)); res.write(realKeys); res.destroy() }],
+      ['huge (streamed)', (res) => { res.setHeader('content-type', 'application/json'); const { keys } = JSON.parse(realKeys) as { keys: unknown[] }; res.end(JSON.stringify({ keys: [...keys, ...Array.from({ length: 10 }, () => ({ kty: 'RSA', kid: 'padding', n: 'A'.repeat(60_000), e: 'AQAB' }))] })) }],
+      ['not a key set', (res) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ jwks: JSON.parse(realKeys) })) }],
+      ['an error status', (res) => { res.statusCode = 500; res.setHeader('content-type', 'application/json'); res.end(realKeys) }],
     ]
     for (const [name, answer] of cases) {
       test(name, async () => {
@@ -128,6 +133,15 @@ describe('the key set', () => {
         }
       })
     }
+    test('the same keys served plainly are accepted', async () => {
+      const good = await listen((_req, res) => { res.setHeader('content-type', 'application/jwk-set+json'); res.end(realKeys) })
+      try {
+        const oidc = authenticatorFor(server, { endpoints: { jwksUri: `${good.url}/certs` } })
+        expect((await oidc.identify(bearer(await sign(accessClaims(server), server.signingKey)))).outcome).toBe('authenticated')
+      } finally {
+        await good.close()
+      }
+    })
   })
 
   test('a reload that fails keeps the last good key set', async () => {
