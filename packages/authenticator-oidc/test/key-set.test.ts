@@ -101,6 +101,21 @@ describe('the key set', () => {
     }
   })
 
+  test('a discovery document naming a plain-http key set off loopback is refused, and nothing is fetched from it', async () => {
+    let discovery: Awaited<ReturnType<typeof listen>> | undefined
+    discovery = await listen((_req, res) => {
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ issuer: `${discovery!.url}/realms/x`, jwks_uri: 'http://keys.example.org/certs', token_endpoint: `${discovery!.url}/token` }))
+    })
+    try {
+      const oidc = authenticatorFor(server, { issuer: `${discovery.url}/realms/x` })
+      const token = await sign(accessClaims(server, { iss: `${discovery.url}/realms/x` }), server.signingKey)
+      await expect(oidc.identify(bearer(token))).rejects.toThrow(/jwks_uri must be https/)
+    } finally {
+      await discovery.close()
+    }
+  })
+
   test('explicit endpoints instead of discovery', async () => {
     const oidc = authenticatorFor(server, { endpoints: { jwksUri: `${server.issuer}${CERTS}` } })
     const discovery = server.count('/.well-known/openid-configuration')

@@ -97,4 +97,17 @@ describe('Protected with bearer tokens', () => {
       await other.stop()
     }
   })
+
+  test('an https redirect URI puts the login in progress in a __Host- Secure cookie', async () => {
+    const oidc = authenticatorFor(server, { browserLogin: { redirectUri: 'https://app.example.org/auth/oidc/callback', secret: 's'.repeat(40) } })
+    const start = await app([oidc]).request('https://app.example.org/auth/oidc/login?next=/admin')
+    expect(start.status).toBe(302)
+    const cookie = start.headers.getSetCookie().find((line) => line.includes('gatehouse-oidc-oidc='))!
+    expect(cookie).toMatch(/^__Host-gatehouse-oidc-oidc=/)
+    expect(cookie).toMatch(/; Secure/i)
+    expect(cookie).toMatch(/; HttpOnly/i)
+    expect(cookie).toMatch(/; SameSite=Lax/i)
+    expect(cookie).toMatch(/; Path=\//i)
+    expect(new URL(start.headers.get('location')!).searchParams.get('redirect_uri')).toBe('https://app.example.org/auth/oidc/callback')
+  })
 })
