@@ -185,6 +185,9 @@ export class OIDCAuthenticator implements Authenticator {
 
   /** The browser login and back-channel logout routes (when `browserLogin` is configured). */
   routes({ auth }: { readonly auth: Auth }): Hono<AuthEnv> {
+    // Discovered in the background now, so that logoutRedirect (synchronous) can name the
+    // provider's logout page even for sessions started before this process did.
+    if (this.#options.browserLogin?.postLogoutRedirectUri !== undefined) this.provider().catch(() => {})
     return oidcRoutes(this, auth, {
       options: this.#options,
       verifyLogoutToken: (token) => this.#verifyLogoutToken(token),

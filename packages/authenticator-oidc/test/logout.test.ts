@@ -1,6 +1,8 @@
 import type { JWTPayload } from 'jose'
 import { SignJWT, generateKeyPair, importJWK } from 'jose'
+import { MemoryRevocationList, NOOP_LOGGER, createAuth } from '@gatehouse/core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { OIDCAuthenticator } from '../src/index.js'
 import type { BrowserFixture } from './browser-helpers.js'
 import { CookieJar, browserFixture, location, loginThroughProvider } from './browser-helpers.js'
 import { accessClaims, bearer, sign } from './helpers.js'
@@ -78,6 +80,15 @@ describe('back-channel logout', () => {
     expect(fixture.logs.some((line) => line.message === 'back-channel logout')).toBe(true)
     expect((await second.fetch(`${fixture.appURL}/admin`)).status).toBe(401)
     expect((await second.fetch(`${fixture.appURL}/auth/me`)).status).toBe(401)
+  })
+
+  test('after a restart, the first logout of an old session still goes to the provider', async () => {
+    const fresh = new OIDCAuthenticator({ issuer: fixture.provider.issuer, clientId: fixture.provider.clients.gatehouse.clientId, clientSecret: fixture.provider.clients.gatehouse.clientSecret, browserLogin: { redirectUri: `${fixture.appURL}/auth/oidc/callback`, secret: 'r'.repeat(40), postLogoutRedirectUri: `${fixture.appURL}/bye` }, logger: NOOP_LOGGER })
+    const principal = { source: 'oidc', id: 'x', version: 0, user: { username: 'x', roles: [] }, authenticatedAt: Date.now(), provider: { sessionId: 'sid-1', subject: 'x' } }
+    expect(fresh.logoutRedirect({ principal })).toBeNull()
+    createAuth({ roles: [], authenticators: [fresh], session: { secret: 'q'.repeat(40), secure: false }, revocations: new MemoryRevocationList(), logger: NOOP_LOGGER }).routes()
+    for (let i = 0; i < 100 && fresh.logoutRedirect({ principal }) === null; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(fresh.logoutRedirect({ principal })).toMatch(new RegExp(`^${fixture.provider.issuer}/protocol/openid-connect/logout\\?`))
   })
 
   test('a valid logout token (sub only) ends the subject’s sessions and refuses its cached bearer tokens', async () => {
