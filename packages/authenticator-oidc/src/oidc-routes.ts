@@ -23,7 +23,12 @@ interface Transaction {
   readonly nonce: string
   readonly verifier: string
   readonly next: string
+  /** ms since epoch */
+  readonly expiresAt: number
 }
+
+/** Logins in progress kept per browser (several tabs); the oldest goes first. */
+const MAX_PENDING = 3
 
 const MAX_NEXT_LENGTH = 2048
 const MAX_LOGOUT_BODY_BYTES = 16_384
@@ -89,6 +94,39 @@ export function oidcRoutes(authenticator: OIDCAuthenticator, auth: Auth, hooks: 
   // States already used (per process): a replayed callback is refused even with its cookie.
   const usedStates = new TokenCache<true>(MAX_SEEN)
 
+  /** The logins in progress of this browser (expired ones dropped), or 'invalid' for a cookie that does not unseal. */
+  async function readTransactions(sealed: string | undefined): Promise<Transaction[] | 'invalid'> {
+    if (sealed === undefined) return []
+    try {
+      const { payload } = await jwtDecrypt(sealed, key, { audience: `gatehouse-oidc:${source}`, keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] })
+      const list = Array.isArray(payload.tx) ? (payload.tx as unknown[]) : []
+      const now = Date.now()
+      return list.filter(
+        (item): item is Transaction =>
+          typeof item === 'object' && item !== null &&
+          ['state', 'nonce', 'verifier', 'next'].every((name) => typeof (item as Record<string, unknown>)[name] === 'string') &&
+          typeof (item as Transaction).expiresAt === 'number' && (item as Transaction).expiresAt > now,
+      )
+    } catch {
+      return 'invalid'
+    }
+  }
+
+  async function writeTransactions(c: Context<AuthEnv>, list: readonly Transaction[]): Promise<void> {
+    if (list.length === 0) {
+      deleteCookie(c, cookieName, { path: '/', secure, httpOnly: true, sameSite: 'Lax' })
+      return
+    }
+    const expiresAt = Math.max(...list.map((item) => item.expiresAt))
+    const sealed = await new EncryptJWT({ tx: list })
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
+      .setIssuedAt()
+      .setExpirationTime(Math.ceil(expiresAt / 1000))
+      .setAudience(`gatehouse-oidc:${source}`)
+      .encrypt(key)
+    setCookie(c, cookieName, sealed, { httpOnly: true, secure, sameSite: 'Lax', path: '/', maxAge: Math.max(1, Math.ceil((expiresAt - Date.now()) / 1000)) })
+  }
+
   routes.get(`${base}/login`, async function gatehouseOIDCLogin(c) {
     c.header('Cache-Control', 'no-store')
     let config: client.Configuration
@@ -105,6 +143,7 @@ export function oidcRoutes(authenticator: OIDCAuthenticator, auth: Auth, hooks: 
       verifier,
       // Kept as given; core's signIn sanitizes it (same-origin relative paths only).
       next: next.length <= MAX_NEXT_LENGTH ? next : '',
+      expiresAt: Date.now() + login.transactionSeconds * 1000,
     }
     const url = client.buildAuthorizationUrl(config, {
       redirect_uri: login.redirectUri,
@@ -114,35 +153,26 @@ export function oidcRoutes(authenticator: OIDCAuthenticator, auth: Auth, hooks: 
       state: transaction.state,
       nonce: transaction.nonce,
     })
-    const sealed = await new EncryptJWT({ ...transaction })
-      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
-      .setIssuedAt()
-      .setExpirationTime(`${login.transactionSeconds}s`)
-      .setAudience(`gatehouse-oidc:${source}`)
-      .encrypt(key)
-    setCookie(c, cookieName, sealed, { httpOnly: true, secure, sameSite: 'Lax', path: '/', maxAge: login.transactionSeconds })
+    // Logins begun in other tabs stay valid (a few, until they expire).
+    const pending = await readTransactions(getCookie(c, cookieName))
+    await writeTransactions(c, [...(Array.isArray(pending) ? pending : []).slice(-(MAX_PENDING - 1)), transaction])
     return c.redirect(url.href, 302)
   })
 
   routes.get(`${base}/callback`, async function gatehouseOIDCCallback(c) {
     c.header('Cache-Control', 'no-store')
-    const sealed = getCookie(c, cookieName)
-    // The transaction is single-use: gone from the browser whatever the outcome.
-    deleteCookie(c, cookieName, { path: '/', secure, httpOnly: true, sameSite: 'Lax' })
     const fail = (reason: string) => auth.signInFailed(c, { reason, source })
-    if (sealed === undefined) return fail('no login in progress')
-    let transaction: Transaction
-    try {
-      const { payload } = await jwtDecrypt(sealed, key, { audience: `gatehouse-oidc:${source}`, keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] })
-      if (typeof payload.state !== 'string' || typeof payload.nonce !== 'string' || typeof payload.verifier !== 'string' || typeof payload.next !== 'string') {
-        return fail('malformed login transaction')
-      }
-      transaction = { state: payload.state, nonce: payload.nonce, verifier: payload.verifier, next: payload.next }
-    } catch {
+    const pending = await readTransactions(getCookie(c, cookieName))
+    if (pending === 'invalid') {
+      deleteCookie(c, cookieName, { path: '/', secure, httpOnly: true, sameSite: 'Lax' })
       return fail('login transaction expired or tampered with')
     }
+    if (pending.length === 0) return fail('no login in progress')
     const query = new URL(c.req.url).searchParams
-    if (query.get('state') !== transaction.state) return fail('state mismatch')
+    const transaction = pending.find((candidate) => candidate.state === query.get('state'))
+    if (transaction === undefined) return fail('state mismatch')
+    // Single-use: gone from the browser whatever the outcome.
+    await writeTransactions(c, pending.filter((candidate) => candidate !== transaction))
     const stateKey = TokenCache.key(transaction.state)
     if (usedStates.get(stateKey) !== undefined) return fail('replayed state')
     usedStates.set(stateKey, true, { expiresAt: Date.now() + login.transactionSeconds * 1000 })

@@ -53,6 +53,34 @@ describe('browser login (authorization code + PKCE)', () => {
     expect(callback.headers.get('location')).toBe('/')
   })
 
+  test('logins begun in two tabs both complete, in any order', async () => {
+    const jar = new CookieJar()
+    const providerJar = new CookieJar()
+    const starts = [await jar.fetch(`${fixture.appURL}/auth/oidc/login?next=/one`), await jar.fetch(`${fixture.appURL}/auth/oidc/login?next=/two`)]
+    const callbacks: string[] = []
+    for (const start of starts) {
+      let url = location(start, fixture.appURL)
+      let response = await providerJar.fetch(url)
+      while (!url.startsWith(`${fixture.appURL}/auth/oidc/callback`)) {
+        if (response.status === 200) {
+          const action = /<form method="post" action="([^"]+)"/.exec(await response.text())![1]!
+          url = new URL(action, url).href
+          response = await providerJar.fetch(url, { method: 'POST', body: new URLSearchParams(alice()) })
+          continue
+        }
+        url = location(response, url)
+        if (!url.startsWith(fixture.appURL)) response = await providerJar.fetch(url)
+      }
+      callbacks.push(url)
+    }
+    // The second tab's callback first, then the first tab's.
+    const second = await jar.fetch(callbacks[1]!)
+    expect(second.headers.get('location')).toBe('/two')
+    const first = await jar.fetch(callbacks[0]!)
+    expect(first.status).toBe(303)
+    expect(first.headers.get('location')).toBe('/one')
+  })
+
   test('the login page offers the provider', async () => {
     const html = await (await fetch(`${fixture.appURL}/auth/login`)).text()
     expect(html).toContain('Sign in with Test SSO')
@@ -131,7 +159,8 @@ describe('browser login (authorization code + PKCE)', () => {
       const { callbackURL } = await loginThroughProvider(jar, fixture, alice(), {
         async beforeCallback() {
           const { payload } = await jwtDecrypt(jar.get(fixture.appURL, 'gatehouse-oidc-oidc')!, key)
-          const resealed = await new EncryptJWT({ ...payload, nonce: 'n'.repeat(43) }).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(key)
+          const tx = (payload.tx as Array<Record<string, unknown>>).map((item) => ({ ...item, nonce: 'n'.repeat(43) }))
+          const resealed = await new EncryptJWT({ ...payload, tx }).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(key)
           jar.set(fixture.appURL, 'gatehouse-oidc-oidc', resealed)
         },
       })
