@@ -18,6 +18,8 @@ const SECRET_FILE = '.gatehouse-secret'
 async function main(): Promise<void> {
   const logger = pino({ name: 'gatehouse-demo', level: process.env.LOG_LEVEL ?? 'info' })
   const config = loadConfig(process.env)
+  // A wrong OIDC_* value stops the demo here, before a secret file or a database is written.
+  if (config.oidc) oidcAuthenticator(config.oidc, { sessionSecret: randomBytes(32).toString('base64url'), logger })
   const sql = await openSQLStore({ uri: config.dbURI, logger })
   const secret = config.secret ?? demoSecret()
   const authenticators: Authenticator[] = [

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { NOOP_LOGGER } from '@gatehouse/core'
@@ -88,7 +88,9 @@ describe('the demo with OIDC switched on', () => {
     expect((await get(app, '/admin', bob.access_token)).status).toBe(403)
     expect((await get(app, '/api/entries', bob.access_token)).status).toBe(200)
     expect((await get(app, '/api/entries', carol.access_token)).status).toBe(403)
-    const refused = await get(app, '/api/entries', `${alice.access_token.slice(0, -2)}xx`)
+    const [header, payload, signature] = alice.access_token.split('.')
+    const flipped = `${signature!.slice(0, 10)}${signature![10] === 'A' ? 'B' : 'A'}${signature!.slice(11)}`
+    const refused = await get(app, '/api/entries', `${header}.${payload}.${flipped}`)
     expect(refused.status).toBe(401)
     expect(refused.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"')
   })
@@ -102,10 +104,10 @@ describe('the demo with OIDC switched on', () => {
 })
 
 describe('the demo server process', () => {
-  function run(extra: Record<string, string>): { child: ChildProcess; done: Promise<{ code: number | null; output: string }>; listening: Promise<string> } {
+  function run(extra: Record<string, string>, cwd = dir): { child: ChildProcess; done: Promise<{ code: number | null; output: string }>; listening: Promise<string> } {
     const { AUTH_SECRET: _secret, AUTH_DB_URI: _db, ...inherited } = process.env
     const child = spawn(TSX, ['--conditions=gatehouse-source', SERVER], {
-      cwd: dir,
+      cwd,
       env: { ...inherited, PORT: '0', LOG_LEVEL: 'silent', AUTH_SECRET: 'p'.repeat(40), AUTH_DB_URI: join(dir, 'server.db'), ...extra },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -122,13 +124,16 @@ describe('the demo server process', () => {
     return { child, done, listening }
   }
 
-  it('a wrong OIDC value stops the demo with one line', async () => {
-    const { done } = run({ ...env(), OIDC_ISSUER: 'http://sso.example.org/realms/acme' })
+  it('a wrong OIDC value stops the demo with one line, before anything is written', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-demo-oidc-bad-'))
+    const { done } = run({ ...env(), OIDC_ISSUER: 'http://sso.example.org/realms/acme', AUTH_SECRET: '', AUTH_DB_URI: '' }, cwd)
     const { code, output } = await done
     expect(code).toBe(1)
     const lines = output.trim().split('\n')
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatch(/^gatehouse demo: OIDCAuthenticator: invalid options: issuer: must be https/)
+    expect(readdirSync(cwd)).toEqual([])
+    rmSync(cwd, { recursive: true, force: true })
   })
 
   it('with OIDC_* set, the running demo answers bearer tokens from the provider', async () => {
