@@ -1,4 +1,5 @@
 import type { Logger } from './internal/logger.js'
+import type { AuthMetrics } from './metrics.js'
 
 /**
  * Gatehouse's audit vocabulary: one structured log event for each security-relevant step, so an
@@ -37,8 +38,13 @@ export type AuditEvent = keyof typeof AUDIT_EVENTS
 
 const MAX_FIELD_LENGTH = 256
 
-/** Logs one audit event. Fields are bounded and escaped here, once for every caller. */
-export function audit(logger: Logger, event: AuditEvent, fields: Readonly<Record<string, string | number | boolean | undefined>>): void {
+/** Logs and counts one audit event. Fields are bounded and escaped here, once for every caller. */
+export function audit(
+  { logger, metrics }: { readonly logger: Logger; readonly metrics: AuthMetrics },
+  event: AuditEvent,
+  fields: Readonly<Record<string, string | number | boolean | undefined>>,
+): void {
+  metrics.auditEvent({ event })
   const safe: Record<string, string | number | boolean> = { event }
   for (const [key, value] of Object.entries(fields)) {
     if (value !== undefined) safe[key] = typeof value === 'string' ? escapeLogText(value) : value

@@ -38,6 +38,9 @@ export type { SessionOptions } from './session/session-manager.js'
 export type { AuditEvent } from './audit.js'
 export { AUDIT_EVENTS } from './audit.js'
 
+export type { AuthMetrics } from './metrics.js'
+export { NOOP_METRICS } from './metrics.js'
+
 export type { Logger } from './internal/logger.js'
 export { NOOP_LOGGER } from './internal/logger.js'
 

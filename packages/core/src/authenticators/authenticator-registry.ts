@@ -1,6 +1,8 @@
 import { AuthenticatorUnavailableError, isAuthError } from '../errors.js'
 import type { Logger } from '../internal/logger.js'
 import { NOOP_LOGGER } from '../internal/logger.js'
+import type { AuthMetrics } from '../metrics.js'
+import { NOOP_METRICS } from '../metrics.js'
 import type { User } from '../model/user.js'
 import type { Authenticator, AuthResult, Credentials, SessionPrincipal } from './authenticator.js'
 
@@ -35,6 +37,7 @@ export class AuthenticatorRegistry {
   readonly #entries: Entry[] = []
   readonly #unavailable = new Map<string, number>()
   #logger: Logger = NOOP_LOGGER
+  #metrics: AuthMetrics = NOOP_METRICS
   #frozen = false
 
   constructor(authenticators: Iterable<Authenticator> = []) {
@@ -59,10 +62,12 @@ export class AuthenticatorRegistry {
     return this
   }
 
-  /** Called by `createAuth`: binds the logger and makes the chain read-only. */
-  freeze(logger: Logger): this {
+  /** Called by `createAuth`: binds the logger and metrics (for it and its authenticators) and makes the chain read-only. */
+  freeze(logger: Logger, metrics: AuthMetrics = NOOP_METRICS): this {
     this.#logger = logger
+    this.#metrics = metrics
     this.#frozen = true
+    for (const { authenticator } of this.#entries) authenticator.attach?.({ logger, metrics })
     return this
   }
 
@@ -147,6 +152,7 @@ export class AuthenticatorRegistry {
       ? (error as AuthenticatorUnavailableError)
       : new AuthenticatorUnavailableError(authenticator.id, { cause: error, message: `authenticator "${authenticator.id}" failed` })
     this.#unavailable.set(authenticator.id, (this.#unavailable.get(authenticator.id) ?? 0) + 1)
+    this.#metrics.authenticatorUnavailable({ authenticator: authenticator.id })
     const level = expected ? 'warn' : 'error'
     this.#logger[level]({ authenticator: authenticator.id, step, err: describeError(error) }, 'authenticator unavailable')
     return unavailable

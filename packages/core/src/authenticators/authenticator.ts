@@ -1,5 +1,7 @@
 import type { Hono } from 'hono'
 import type { Auth, AuthEnv } from '../hono/create-auth.js'
+import type { Logger } from '../internal/logger.js'
+import type { AuthMetrics } from '../metrics.js'
 import type { User } from '../model/user.js'
 
 /** Credentials parsed from a login request. Authenticators read what they understand. */
@@ -118,6 +120,11 @@ export interface Authenticator {
   resume?(args: { readonly principal: SessionPrincipal }): Promise<User | null>
   /** Releases connections and timers; `auth.close()` calls it. */
   close?(): Promise<void>
+  /**
+   * Called once by `createAuth` with the app's logger and metrics, so the authenticator reports
+   * its own events (bind or token latency, provider fetches) where the app looks.
+   */
+  attach?(args: { readonly logger: Logger; readonly metrics: AuthMetrics }): void
   /**
    * Routes of its own (a browser login's redirect and callback, a back-channel endpoint), mounted
    * by `auth.routes()` at its root: with `app.route('/auth', auth.routes())`, a route

@@ -6,6 +6,8 @@ import { parse as parseCookies } from 'hono/utils/cookie'
 import { audit } from '../audit.js'
 import type { OutageCode } from '../errors.js'
 import { isAuthError, outageOf } from '../errors.js'
+import type { AuthMetrics } from '../metrics.js'
+import { NOOP_METRICS } from '../metrics.js'
 import { AuthenticatorRegistry } from '../authenticators/authenticator-registry.js'
 import type { Authenticator, AuthenticatorHealth, ProviderSession } from '../authenticators/authenticator.js'
 import type { Logger } from '../internal/logger.js'
@@ -75,6 +77,8 @@ export interface CreateAuthOptions<R extends Role = Role> {
   readonly throttle?: LoginThrottle
   /** @default warnings and errors as JSON lines on stderr */
   readonly logger?: Logger
+  /** Counters and latencies for dashboards (authenticators report theirs through the same object). @default NOOP_METRICS */
+  readonly metrics?: AuthMetrics
   /** Where `auth.routes()` is mounted (`auth.mount(app)` mounts it there). @default '/auth' */
   readonly routesPath?: string
   /** Where browsers are sent to log in. @default `${routesPath}/login` */
@@ -144,6 +148,7 @@ export interface Auth<RoleName extends string = string, PermissionName extends s
   readonly sessions: SessionManager
   readonly throttle: LoginThrottle
   readonly logger: Logger
+  readonly metrics: AuthMetrics
   readonly options: ResolvedOptions
   /** Identifies the caller on every request and sets `c.var.user` (anonymous if nobody). */
   middleware(): MiddlewareHandler<AuthEnv>
@@ -271,10 +276,11 @@ export function createAuth<R extends Role>(options: CreateAuthOptions<R>): Auth<
     options.authenticators instanceof AuthenticatorRegistry ? options.authenticators : new AuthenticatorRegistry(options.authenticators)
   if (authenticators.list().length === 0) throw new TypeError('createAuth: at least one authenticator is required')
   const logger = options.logger ?? STDERR_LOGGER
+  const metrics = options.metrics ?? NOOP_METRICS
   roles.freeze()
-  authenticators.freeze(logger)
+  authenticators.freeze(logger, metrics)
   const revocations: RevocationList = options.revocations ?? (isRevocationList(options.store) ? options.store : new MemoryRevocationList())
-  const sessions = new SessionManager(options.session, { registry: authenticators, revocations })
+  const sessions = new SessionManager(options.session, { registry: authenticators, revocations, metrics })
   const resolved = resolveOptions(options, sessions.secure)
   // The memory fallbacks hold in one process only: say what is lost unless chosen by name.
   if (options.revocations === undefined && !isRevocationList(options.store)) {
@@ -286,7 +292,8 @@ export function createAuth<R extends Role>(options: CreateAuthOptions<R>): Auth<
 
   const onChange = (change: UserChange): void => {
     sessions.invalidate(change)
-    audit(logger, 'session.revoked', { kind: change.type, ...(change.type === 'provider-session' && { source: change.source }) })
+    metrics.revocation({ kind: change.type, origin: 'store' })
+    audit({ logger, metrics }, 'session.revoked', { kind: change.type, ...(change.type === 'provider-session' && { source: change.source }) })
   }
   const unsubscribe = [options.store?.subscribe?.(onChange), revocations !== options.store ? revocations.subscribe?.(onChange) : undefined]
 
@@ -296,6 +303,7 @@ export function createAuth<R extends Role>(options: CreateAuthOptions<R>): Auth<
     sessions,
     throttle: options.throttle ?? new MemoryLoginThrottle(),
     logger,
+    metrics,
     options: resolved,
     middleware: () => authMiddleware(auth),
     protect: (requirements) => protectWith(auth, requirements),
@@ -376,7 +384,7 @@ export async function startSession(auth: Auth, c: Context<AuthEnv>, user: User, 
   const previous = c.get('gatehouse')?.session
   if (previous?.status === 'active') await auth.sessions.revoke(previous.payload)
   setSessionCookie(c, await auth.sessions.issue(user, Date.now(), providerSession))
-  audit(auth.logger, 'login.succeeded', { username: user.username, source: user.source, address: clientAddress(c, auth.options.trustedProxies) })
+  audit(auth, 'login.succeeded', { username: user.username, source: user.source, address: clientAddress(c, auth.options.trustedProxies) })
 }
 
 /** RFC 6750: the scheme is case-insensitive. */
@@ -417,7 +425,7 @@ async function identify(
     const identified = await authenticators.identify({ request })
     const accepted = identified.outcome === 'authenticated'
     const unavailable = identified.outcome === 'unavailable' ? chainOutage(identified.errors) : undefined
-    if (!accepted && !unavailable) audit(logger, 'token.refused', { address: args.address() })
+    if (!accepted && !unavailable) audit(auth, 'token.refused', { address: args.address() })
     const state: RequestAuth = {
       auth,
       session: NO_SESSION,
@@ -439,7 +447,7 @@ async function identify(
   let error = session.status === 'unavailable' ? session.error : undefined
   let setCookie: SessionCookie | undefined
   if (session.status === 'none' && args.cookie !== undefined) {
-    if (session.reason === 'invalid') audit(logger, 'session.invalid', { address: args.address() })
+    if (session.reason === 'invalid') audit(auth, 'session.invalid', { address: args.address() })
     // A dead cookie (expired, revoked, tampered) is removed so the browser stops sending it.
     setCookie = sessions.clearCookie()
   }

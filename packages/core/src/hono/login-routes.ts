@@ -93,7 +93,8 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
     // every instance) cannot all slip past the limit; a throttled attempt costs no hashing at all.
     const decision = await throttle.begin(attempt)
     if (!decision.allowed) {
-      audit(logger, 'login.throttled', { username: attempt.username, address: attempt.address, retryAfterSeconds: decision.retryAfterSeconds })
+      auth.metrics.loginAttempt({ authenticator: undefined, outcome: 'throttled' })
+      audit(auth, 'login.throttled', { username: attempt.username, address: attempt.address, retryAfterSeconds: decision.retryAfterSeconds })
       void runHook(auth, 'onLoginFailed', { username: attempt.username, reason: 'throttled', request: c.req.raw })
       return fail('ERR_TOO_MANY_ATTEMPTS', decision.retryAfterSeconds)
     }
@@ -102,16 +103,19 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
       // Not the user's fault, unless another authenticator did check and refuse the password: then
       // it stays counted, or an outage elsewhere would switch brute-force protection off.
       if (!result.rejected) await throttle.abandoned(attempt)
-      audit(logger, 'login.unavailable', { username: attempt.username, address: attempt.address })
+      auth.metrics.loginAttempt({ authenticator: undefined, outcome: 'unavailable' })
+      audit(auth, 'login.unavailable', { username: attempt.username, address: attempt.address })
       void runHook(auth, 'onLoginFailed', { username: attempt.username, reason: 'unavailable', request: c.req.raw })
       return fail(chainOutage(result.errors))
     }
     if (result.outcome !== 'authenticated') {
-      audit(logger, 'login.failed', { username: attempt.username, address: attempt.address })
+      auth.metrics.loginAttempt({ authenticator: undefined, outcome: 'failed' })
+      audit(auth, 'login.failed', { username: attempt.username, address: attempt.address })
       void runHook(auth, 'onLoginFailed', { username: attempt.username, reason: 'invalid-credentials', request: c.req.raw })
       return fail('ERR_INVALID_CREDENTIALS')
     }
     await throttle.succeeded(attempt)
+    auth.metrics.loginAttempt({ authenticator: result.user.source, outcome: 'succeeded' })
     await startSession(auth, c, result.user)
     if (device === undefined) {
       const deviceCookie = await sessions.issueDevice(username)
@@ -146,7 +150,7 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
     // the logout fails with 503), so a copy of it cannot come back once the store does.
     if (state?.status === 'active' || state?.status === 'unavailable') await sessions.revoke(state.payload)
     if (state?.status === 'active') {
-      audit(logger, 'logout', { username: state.user.username, source: state.user.source })
+      audit(auth, 'logout', { username: state.user.username, source: state.user.source })
       void runHook(auth, 'onLogout', { user: state.user, request: c.req.raw })
     }
     if (!form) return c.body(null, 204)

@@ -102,7 +102,7 @@ export function Protected(requirements: readonly string[] | ProtectedOptions = {
       return errorResponse(c, 'ERR_UNAUTHENTICATED')
     }
     if (csrf && state.via === 'session' && !SAFE_METHODS.has(c.req.method) && isCrossSite(c, auth.options.allowedOrigins)) {
-      audit(auth.logger, 'csrf.refused', { path: c.req.path, method: c.req.method, address: clientAddress(c, auth.options.trustedProxies) })
+      audit(auth, 'csrf.refused', { path: c.req.path, method: c.req.method, address: clientAddress(c, auth.options.trustedProxies) })
       return errorResponse(c, 'ERR_CSRF')
     }
     const allowed =

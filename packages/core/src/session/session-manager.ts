@@ -4,6 +4,8 @@ import type { AuthenticatorRegistry } from '../authenticators/authenticator-regi
 import type { ProviderSession, SessionPrincipal } from '../authenticators/authenticator.js'
 import { outageOf } from '../errors.js'
 import { TTLCache } from '../internal/ttl-cache.js'
+import type { AuthMetrics } from '../metrics.js'
+import { NOOP_METRICS } from '../metrics.js'
 import type { User } from '../model/user.js'
 import type { ProviderSessionRevocation, RevocationList, UserChange } from '../store/user-store.js'
 
@@ -103,10 +105,11 @@ export class SessionManager {
   readonly #resealed: TTLCache<string, SessionCookie>
   readonly #registry: AuthenticatorRegistry
   readonly #revocations: RevocationList
+  readonly #metrics: AuthMetrics
   /** Bumped by every invalidation; a lookup that overlapped one does not fill the cache. */
   #generation = 0
 
-  constructor(options: SessionOptions, deps: { registry: AuthenticatorRegistry; revocations: RevocationList }) {
+  constructor(options: SessionOptions, deps: { registry: AuthenticatorRegistry; revocations: RevocationList; metrics?: AuthMetrics }) {
     const passwords: Record<number, string> = typeof options.secret === 'string' ? { 1: options.secret } : { ...options.secret }
     const ids = Object.keys(passwords)
     if (ids.length === 0) throw new TypeError('createAuth: session.secret is required')
@@ -138,6 +141,7 @@ export class SessionManager {
     this.#resealed = new TTLCache({ ttlMs: this.#refreshAfterMs, maxEntries: cache.maxEntries ?? 10_000 })
     this.#registry = deps.registry
     this.#revocations = deps.revocations
+    this.#metrics = deps.metrics ?? NOOP_METRICS
   }
 
   /** A device cookie for this username, or `null` when trusted devices are off. */
@@ -206,10 +210,18 @@ export class SessionManager {
     if (cookie === undefined || cookie === '') return { status: 'none' }
     if (cookie.length > MAX_COOKIE_BYTES) return INVALID
     const cached = this.#cache.get(cookie, now)
-    if (cached !== undefined) return this.#active(cached.user, cached.payload, now)
+    if (cached !== undefined) {
+      this.#metrics.sessionResume({ result: 'hit' })
+      return this.#active(cached.user, cached.payload, now)
+    }
     const pending = this.#lookups.get(cookie)
     if (pending !== undefined) return pending
-    const lookup: Promise<SessionState> = this.#lookup(cookie, now).finally(() => {
+    const lookup: Promise<SessionState> = this.#lookup(cookie, now).then(
+      (state) => {
+        this.#metrics.sessionResume({ result: state.status === 'active' ? 'miss' : state.status === 'unavailable' ? 'unavailable' : (state.reason ?? 'invalid') })
+        return state
+      },
+    ).finally(() => {
       if (this.#lookups.get(cookie) === lookup) this.#lookups.delete(cookie)
     })
     this.#lookups.set(cookie, lookup)
@@ -241,6 +253,7 @@ export class SessionManager {
   /** Ends one session: it is refused from now on, even if the cookie is replayed. */
   async revoke(payload: SessionPayload): Promise<void> {
     await this.#revocations.revoke({ sessionId: payload.sid, expiresAt: new Date(payload.iat + this.#absoluteMs) })
+    this.#metrics.revocation({ kind: 'session', origin: 'local' })
     this.invalidate({ type: 'session', sessionId: payload.sid })
   }
 
@@ -252,6 +265,7 @@ export class SessionManager {
     if (args.providerSessionId === undefined && args.subject === undefined) throw new TypeError('revokeProviderSessions: a provider session id or a subject is required')
     if (this.#revocations.revokeProviderSessions === undefined) throw new TypeError('revokeProviderSessions: the revocation list cannot end provider sessions')
     await this.#revocations.revokeProviderSessions({ ...args, expiresAt: new Date(Date.now() + this.#absoluteMs) })
+    this.#metrics.revocation({ kind: 'provider-session', origin: 'local' })
     this.invalidate({ type: 'provider-session', ...args })
   }
 
