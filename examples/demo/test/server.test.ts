@@ -61,7 +61,7 @@ describe('the demo server', () => {
     try {
       const password = /password: (\S+)/.exec(first.output())?.[1]
       expect(password).toBeDefined()
-      expect(first.output()).toContain('auth-user-admin set-password admin')
+      expect(first.output()).toContain('npm run auth-user-admin -- set-password admin')
       expect(first.output()).toContain('.gatehouse-secret')
       expect(existsSync(join(dir, 'gatehouse.db'))).toBe(true)
       expect(readFileSync(join(dir, '.gatehouse-secret'), 'utf8').trim().length).toBeGreaterThanOrEqual(32)
