@@ -17,8 +17,9 @@ import { toStoreError } from './store-errors.js'
 /** SQLite tuning. */
 export interface SQLiteOptions {
   /**
-   * How long a write waits for another process's write lock before failing. SQLite waits
-   * synchronously, blocking the event loop meanwhile, so keep it short. @default 5000
+   * How long a write waits for another process's write lock before failing with
+   * `StoreUnavailableError` (and, apart from that, at most as long for this process's earlier
+   * writes). The wait is asynchronous: other requests and timers go on meanwhile. @default 5000
    */
   readonly busyTimeoutMs?: number
   /**

@@ -9,13 +9,27 @@ import { Semaphore, SemaphoreTimeoutError } from './semaphore.js'
 export interface SQLiteDialectConfig {
   /** Absolute path of the database file. */
   readonly path: string
-  /** How long a write waits for another process's write lock (it blocks the event loop meanwhile). */
+  /**
+   * How long a write waits for another process's write lock before it fails with SQLITE_BUSY.
+   * The wait is asynchronous: see {@link SQLiteDriver}.
+   */
   readonly busyTimeoutMs: number
   /** Runs inside every write transaction right after `BEGIN IMMEDIATE` (the write lock is held). */
   readonly afterBegin?: () => Promise<void>
   /** Runs right after every `COMMIT`, before the next local write transaction may start. */
   readonly afterCommit?: () => Promise<void>
 }
+
+/**
+ * SQLite's own busy wait on the writer, per attempt. SQLite sleeps inside the synchronous native
+ * call, which blocks the event loop for as long as it waits, so it only covers a lock that is
+ * about to go (another process's commit takes about a millisecond); longer waits are the
+ * asynchronous retries of {@link SQLiteDriver}.
+ */
+export const NATIVE_BUSY_TIMEOUT_MS = 10
+
+/** Pauses between two attempts at the write lock; the last one repeats. Each gets ±50 % jitter. */
+const RETRY_DELAYS_MS = [2, 5, 10, 20, 40, 50]
 
 // One write queue per database file and process: two connections of one process must never
 // both try to write, or the second fails with SQLITE_BUSY (or freezes the event loop for the
@@ -30,6 +44,13 @@ const writeQueues = new Map<string, { queue: Semaphore; users: number }>()
  *   queue and opened with `BEGIN IMMEDIATE`, so they take the write lock up front instead of
  *   failing half-way. Plain SELECTs go to the reader (`query_only`), which in WAL mode sees the
  *   last committed state and never waits for a writer, and never sees an open transaction.
+ * - Waiting for another process's write lock does not freeze the event loop. SQLite's busy handler
+ *   sleeps inside the synchronous native call, so a busy timeout of 5 s used to stop every timer
+ *   and request of the process for up to 5 s. The writer's busy timeout is
+ *   {@link NATIVE_BUSY_TIMEOUT_MS}; a `BEGIN IMMEDIATE` (or a write outside a transaction) that
+ *   still gets SQLITE_BUSY is tried again after an asynchronous pause (2 ms growing to 50 ms),
+ *   until `busyTimeoutMs` has passed since it held this process's write queue, and then fails
+ *   with that SQLITE_BUSY (the store turns it into `StoreUnavailableError`).
  * - WAL journal, and `busy_timeout` + `foreign_keys` set once per connection. `@libsql/kysely-libsql`
  *   is not used: its transactions go through `client.transaction()`, which hands the connection
  *   to the transaction and opens a fresh one afterwards, losing those per-connection settings at
@@ -84,11 +105,12 @@ export class SQLiteDriver implements Driver {
     return Math.max(0, Math.floor(this.#config.busyTimeoutMs))
   }
 
+  /** A new writer connection; one that meets SQLITE_BUSY is closed and the error thrown. */
   async #openWriter(): Promise<Client> {
     const writer = createClient({ url: libsqlFileURL(this.#config.path) })
     try {
       // busy_timeout first: switching to WAL needs a lock another process may hold for a moment.
-      await writer.execute(`PRAGMA busy_timeout = ${this.#busyTimeoutMs}`)
+      await writer.execute(`PRAGMA busy_timeout = ${Math.min(NATIVE_BUSY_TIMEOUT_MS, this.#busyTimeoutMs)}`)
       await writer.execute('PRAGMA journal_mode = WAL')
       await writer.execute('PRAGMA synchronous = NORMAL')
       await writer.execute('PRAGMA foreign_keys = ON')
@@ -101,11 +123,13 @@ export class SQLiteDriver implements Driver {
 
   async init(): Promise<void> {
     const url = libsqlFileURL(this.#config.path)
-    const timeout = this.#busyTimeoutMs
-    const writer = await this.#openWriter()
+    // A new file's switch to WAL waits for another process that is creating or migrating it.
+    const writer = await untilUnlocked(() => this.#openWriter(), performance.now() + this.#busyTimeoutMs)
     try {
       const reader = createClient({ url })
-      await reader.execute(`PRAGMA busy_timeout = ${timeout}`)
+      // In WAL mode a reader never waits for a writer, only for rare moments such as another
+      // process's recovery of the WAL after a crash, so the reader keeps SQLite's own wait.
+      await reader.execute(`PRAGMA busy_timeout = ${this.#busyTimeoutMs}`)
       await reader.execute('PRAGMA query_only = ON')
       this.#reader = reader
     } catch (error) {
@@ -133,7 +157,7 @@ export class SQLiteDriver implements Driver {
     this.#writerStale = true
   }
 
-  /** Waits for this process's write queue, at most the busy timeout, and then for a usable writer. */
+  /** Waits for this process's write queue, at most the busy timeout. */
   async acquireWriter(): Promise<void> {
     try {
       await this.queue.acquire({ timeoutMs: this.#busyTimeoutMs })
@@ -142,22 +166,39 @@ export class SQLiteDriver implements Driver {
       // Without this bound, writes queued behind a busy lock wait one busy timeout each, in turn.
       throw Object.assign(new Error(`waited more than ${this.#busyTimeoutMs} ms for this process's earlier writes`, { cause: error }), { code: 'SQLITE_BUSY' })
     }
-    if (!this.#writerStale) return
-    try {
-      const fresh = await this.#openWriter()
-      this.#writer?.close()
-      this.#writer = fresh
-      this.#writerStale = false
-    } catch (error) {
-      this.queue.release()
-      throw error
-    }
+  }
+
+  /**
+   * Runs `statement` (a `BEGIN IMMEDIATE`, or a write outside a transaction) on the writer, the
+   * caller holding the write queue; on SQLITE_BUSY waits asynchronously and tries again, for at
+   * most the busy timeout. Safe because a statement that got SQLITE_BUSY did nothing.
+   */
+  async runOnWriter<R>(statement: Pick<CompiledQuery, 'sql' | 'parameters'>): Promise<QueryResult<R>> {
+    return untilUnlocked(async () => {
+      if (this.#writerStale) await this.#replaceWriter()
+      return execute<R>(this.writer, statement, this)
+    }, performance.now() + this.#busyTimeoutMs)
+  }
+
+  /**
+   * Replaces a stale writer (see {@link SQLiteDriver.markWriterStale}) once the write lock is
+   * free. Whether it is free is asked with `BEGIN IMMEDIATE` through `executeMultiple`
+   * (`sqlite3_exec`, which finalizes its statement even when it fails, so asking leaves nothing
+   * behind; @libsql/client rolls it back at once): a fresh connection is opened only when it has
+   * a chance, not at every attempt. Throws SQLITE_BUSY while the lock is held.
+   */
+  async #replaceWriter(): Promise<void> {
+    await this.writer.executeMultiple('BEGIN IMMEDIATE')
+    const fresh = await this.#openWriter()
+    this.#writer?.close()
+    this.#writer = fresh
+    this.#writerStale = false
   }
 
   async beginTransaction(connection: SQLiteConnection): Promise<void> {
     await this.acquireWriter()
     try {
-      await execute(this.writer, { sql: 'BEGIN IMMEDIATE', parameters: [] }, this)
+      await this.runOnWriter({ sql: 'BEGIN IMMEDIATE', parameters: [] })
     } catch (error) {
       this.queue.release()
       throw error
@@ -247,7 +288,7 @@ class SQLiteConnection implements DatabaseConnection {
     // A write outside a transaction (DDL of the migrator, say) still waits its turn.
     await driver.acquireWriter()
     try {
-      return await execute(driver.writer, query, driver)
+      return await driver.runOnWriter<R>(query)
     } finally {
       driver.queue.release()
     }
@@ -270,6 +311,28 @@ async function execute<R>(client: Client, query: Pick<CompiledQuery, 'sql' | 'pa
     rows: result.rows as unknown as R[],
     numAffectedRows: BigInt(result.rowsAffected),
     ...(result.lastInsertRowid === undefined ? {} : { insertId: result.lastInsertRowid }),
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  return /^SQLITE_BUSY/.test(String((error as { code?: unknown } | null)?.code))
+}
+
+/**
+ * Calls `attempt` until it does not fail with SQLITE_BUSY, pausing asynchronously between
+ * attempts (timers and requests run meanwhile); the last attempt starts at `deadline` at the
+ * latest, and its SQLITE_BUSY is thrown.
+ */
+async function untilUnlocked<T>(attempt: () => Promise<T>, deadline: number): Promise<T> {
+  for (let round = 0; ; round++) {
+    try {
+      return await attempt()
+    } catch (error) {
+      const left = deadline - performance.now()
+      if (!isBusy(error) || left <= 0) throw error
+      const pause = RETRY_DELAYS_MS[Math.min(round, RETRY_DELAYS_MS.length - 1)]! * (0.5 + Math.random())
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)))
+    }
   }
 }
 

@@ -1,7 +1,10 @@
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 import type { AuthEnv, CreateAuthOptions } from '@gatehouse/core'
 import { NOOP_LOGGER, Protected, Role, createAuth } from '@gatehouse/core'
 import { Hono } from 'hono'
@@ -14,6 +17,7 @@ export const LIGHT_HASHER: Argon2HasherOptions = Object.freeze({ memoryCost: 102
 export const SECRET = 'a-test-secret-that-is-long-enough-0123456789'
 export const ORIGIN = 'http://app.test'
 
+const PACKAGE = fileURLToPath(new URL('..', import.meta.url))
 const directories: string[] = []
 
 /** A fresh directory for SQLite files; removed by {@link removeTempDirectories}. */
@@ -98,4 +102,54 @@ export async function failuresOf(database: SQLDatabase, key: string): Promise<nu
   const digest = createHash('sha256').update(key).digest('hex')
   const row = await database.kysely.selectFrom('gatehouse_login_throttle').select('failures').where('key', '=', digest).executeTakeFirst()
   return row === undefined ? 0 : Number(row.failures)
+}
+
+const LOCK_HOLDER = `
+import { createInterface } from 'node:readline'
+import { createClient } from '@libsql/client'
+const client = createClient({ url: process.argv[1] })
+await client.execute('BEGIN IMMEDIATE')
+console.log('locked')
+const input = createInterface({ input: process.stdin })
+await new Promise((resolve) => input.once('line', resolve))
+await client.execute('COMMIT')
+client.close()
+console.log('released')
+input.close()
+`
+
+/**
+ * Another process that holds the SQLite file's write lock (`BEGIN IMMEDIATE`), as the CLI does
+ * while it writes, until `release()` (which resolves once it has committed).
+ */
+export async function holdWriteLock(uri: string): Promise<{ release(): Promise<void> }> {
+  const path = uri.replace(/^sqlite:/, '')
+  const child = spawn(process.execPath, ['--input-type=module', '-e', LOCK_HOLDER, `file:${path}`], { cwd: PACKAGE, stdio: ['pipe', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()))
+  if ((await lines.next()).value !== 'locked') throw new Error('the lock holder did not get the lock')
+  return {
+    async release() {
+      child.stdin.end('commit\n')
+      if ((await lines.next()).value !== 'released') throw new Error('the lock holder did not commit')
+      await exited
+    },
+  }
+}
+
+/** Measures how late a 10 ms interval timer fires, from now until `stop()`: the event loop's lag. */
+export function watchEventLoop(): { stop(): number } {
+  let maxLagMs = 0
+  let last = performance.now()
+  const timer = setInterval(() => {
+    const now = performance.now()
+    maxLagMs = Math.max(maxLagMs, now - last - 10)
+    last = now
+  }, 10)
+  return {
+    stop() {
+      clearInterval(timer)
+      return Math.max(maxLagMs, performance.now() - last - 10)
+    },
+  }
 }

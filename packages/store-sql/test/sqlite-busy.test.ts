@@ -1,7 +1,7 @@
 import { StoreUnavailableError } from '@gatehouse/core'
 import { createClient } from '@libsql/client'
 import { afterAll, describe, expect, it } from 'vitest'
-import { openTestStore, removeTempDirectories, tempSQLiteURI } from './fixtures.js'
+import { holdWriteLock, openTestStore, removeTempDirectories, tempSQLiteURI, watchEventLoop } from './fixtures.js'
 
 afterAll(removeTempDirectories)
 
@@ -33,4 +33,73 @@ describe('SQLite writes behind another connection\'s write lock', () => {
     await sql.accounts.setPassword({ username: 'ines', password: 'ines new passphrase' })
     await sql.close()
   })
+
+  // SQLite's busy handler sleeps inside the synchronous native call: with the old 5 s busy timeout
+  // every timer and request of the process stopped while another process held the lock. A frozen
+  // loop shows here as a lag of the whole wait (1.5 s or more); the waits themselves block for at
+  // most 10 ms at a time (bench/busy-wait.ts: max lag 30–70 ms), and the bound leaves room for a
+  // loaded 2-core machine running other test files at once (up to 255 ms seen).
+  const MAX_LAG_MS = 500
+
+  it('keep the event loop running while another process holds the lock, and succeed once it is released within the busy timeout', async () => {
+    const uri = tempSQLiteURI()
+    const sql = await openTestStore(uri, { sqlite: { busyTimeoutMs: 4000 } })
+    const user = await sql.accounts.add({ username: 'jonas', password: 'jonas passphrase' })
+    const lock = await holdWriteLock(uri)
+    const loop = watchEventLoop()
+    const start = performance.now()
+    let writtenAfter: number | undefined
+    const write = sql.store.recordLogin({ id: user.id, at: new Date(4242) }).then(() => (writtenAfter = performance.now() - start))
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect(writtenAfter).toBeUndefined() // still waiting for the lock
+    // Reads go on meanwhile (the WAL reader).
+    expect((await sql.store.getUserById({ id: user.id }))?.lastLoginAt).toBeNull()
+    await lock.release()
+    await write
+    const lag = loop.stop()
+    expect(lag).toBeLessThan(MAX_LAG_MS)
+    expect(writtenAfter).toBeGreaterThanOrEqual(1500)
+    expect((await sql.store.getUserById({ id: user.id }))?.lastLoginAt?.getTime()).toBe(4242)
+    await sql.close()
+  }, 20_000)
+
+  it('fail with StoreUnavailableError once the busy timeout has passed, without freezing the event loop meanwhile', async () => {
+    const uri = tempSQLiteURI()
+    const sql = await openTestStore(uri, { sqlite: { busyTimeoutMs: 1500 } })
+    const user = await sql.accounts.add({ username: 'karla', password: 'karla passphrase' })
+    const lock = await holdWriteLock(uri)
+    try {
+      const loop = watchEventLoop()
+      const start = performance.now()
+      const [first, second] = await Promise.allSettled([sql.store.recordLogin({ id: user.id, at: new Date() }), sql.store.setDisabled({ id: user.id, disabled: true })])
+      const elapsed = performance.now() - start
+      expect(loop.stop()).toBeLessThan(MAX_LAG_MS)
+      expect(first).toMatchObject({ status: 'rejected', reason: expect.any(StoreUnavailableError) })
+      expect(second).toMatchObject({ status: 'rejected', reason: expect.any(StoreUnavailableError) })
+      expect(elapsed).toBeGreaterThanOrEqual(1450)
+      expect(elapsed).toBeLessThan(3500) // one busy timeout for the lock, at most one for the queue
+    } finally {
+      await lock.release()
+    }
+    // The writer that met SQLITE_BUSY over and over still commits.
+    expect(await sql.store.setDisabled({ id: user.id, disabled: true })).toMatchObject({ disabled: true })
+    await sql.close()
+  }, 20_000)
+
+  it('open a new file while another process holds its write lock, switching it to WAL once it may', async () => {
+    const uri = tempSQLiteURI()
+    // The holder creates the file: rollback journal, so the switch to WAL needs the lock.
+    const lock = await holdWriteLock(uri)
+    const loop = watchEventLoop()
+    const opening = openTestStore(uri, { sqlite: { busyTimeoutMs: 4000 } })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await lock.release()
+    const sql = await opening
+    expect(loop.stop()).toBeLessThan(MAX_LAG_MS)
+    expect(await sql.accounts.count()).toBe(0)
+    const probe = createClient({ url: `file:${uri.slice('sqlite:'.length)}` })
+    expect((await probe.execute('PRAGMA journal_mode')).rows[0]?.[0]).toBe('wal')
+    probe.close()
+    await sql.close()
+  }, 20_000)
 })
