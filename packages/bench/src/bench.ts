@@ -60,6 +60,9 @@ export interface RatioRow {
   readonly p99Ms: number
   readonly unexpected: number
   readonly peakRSSMiB: number | null
+  /** Server CPU per answered request (µs, median over the runs; warm-up included), and the bare server's. */
+  readonly cpuMicros: number
+  readonly bareCPUMicros: number
 }
 
 export interface LoginRow {
@@ -135,6 +138,7 @@ interface RowSpec {
 function rowSpecs(oidc: OIDCFixture): RowSpec[] {
   return [
     { id: 'bare', name: 'bare Hono route (another process)', peer: false, server: { kind: 'bare' }, path: '/bare' },
+    { id: 'hono-floor', name: 'Hono floor: async middleware setting Cache-Control + Vary', peer: false, server: { kind: 'hono-floor' }, path: '/p' },
     { id: 'warm', name: 'Gatehouse warm session, Protected([User])', peer: false, server: { kind: 'gatehouse' }, path: '/p', cookie: true },
     { id: 'cache-off', name: 'Gatehouse session cache off', peer: false, server: { kind: 'gatehouse', sessionCache: false }, path: '/p', cookie: true },
     { id: '403', name: 'Gatehouse 403 (wrong role)', peer: false, server: { kind: 'gatehouse' }, path: '/admin', cookie: true, expectStatus: 403 },
@@ -202,7 +206,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     if (sections.has('throughput')) {
       for (const spec of rowSpecs(issuer.fixture).filter((r) => options.rows === undefined || options.rows.includes(r.id))) {
         log(`throughput: ${spec.name}`)
-        report.throughput.push(await ratioRow(spec, { bareURL, token: issuer.token, rounds, measure, proc }))
+        report.throughput.push(await ratioRow(spec, { bareURL, bare, token: issuer.token, rounds, measure, proc }))
       }
     }
     if (sections.has('logins')) {
@@ -243,11 +247,12 @@ interface RowContext {
   readonly rounds: number
   readonly measure: (url: string, extra?: Partial<LoadConfig>) => Promise<LoadResult>
   readonly proc: ProcessOptions
+  readonly bare: RunningServer
 }
 
 async function ratioRow(spec: RowSpec, ctx: RowContext): Promise<RatioRow> {
   let server: RunningServer
-  const empty = { bareRPS: [], rps: [], ratios: [], ratio: NaN, p50Ms: NaN, p99Ms: NaN, unexpected: 0, peakRSSMiB: null }
+  const empty = { bareRPS: [], rps: [], ratios: [], ratio: NaN, p50Ms: NaN, p99Ms: NaN, unexpected: 0, peakRSSMiB: null, cpuMicros: NaN, bareCPUMicros: NaN }
   try {
     server = await startServer(spec.server, ctx.proc)
   } catch (error) {
@@ -259,9 +264,20 @@ async function ratioRow(spec: RowSpec, ctx: RowContext): Promise<RatioRow> {
     if (spec.bearer === true) headers.authorization = `Bearer ${ctx.token}`
     const bareRPS: number[] = []
     const results: LoadResult[] = []
+    const cpu: number[] = []
+    const bareCPU: number[] = []
+    // Server CPU per answer: a second view of the cost, less sensitive to a load generator that
+    // shares the machine (throughput falls when it is starved; CPU per answer mostly does not).
+    const timed = async (target: RunningServer, run: () => Promise<LoadResult>, into: number[]) => {
+      const before = target.cpuSeconds()
+      const result = await run()
+      const after = target.cpuSeconds()
+      if (before !== null && after !== null) into.push(((after - before) / Math.max(1, result.total + result.warmupTotal)) * 1e6)
+      return result
+    }
     for (let round = 0; round < ctx.rounds; round++) {
-      bareRPS.push((await ctx.measure(ctx.bareURL)).requestsPerSecond)
-      results.push(await ctx.measure(`${server.url}${spec.path}`, { headers, expectStatus: spec.expectStatus ?? 200 }))
+      bareRPS.push((await timed(ctx.bare, () => ctx.measure(ctx.bareURL), bareCPU)).requestsPerSecond)
+      results.push(await timed(server, () => ctx.measure(`${server.url}${spec.path}`, { headers, expectStatus: spec.expectStatus ?? 200 }), cpu))
     }
     const rps = results.map((r) => r.requestsPerSecond)
     const ratios = rps.map((r, i) => r / bareRPS[i]!)
@@ -277,6 +293,8 @@ async function ratioRow(spec: RowSpec, ctx: RowContext): Promise<RatioRow> {
       p99Ms: median(results.map((r) => r.p99Ms)),
       unexpected: results.reduce((n, r) => n + r.unexpected, 0),
       peakRSSMiB: server.peakRSSMiB(),
+      cpuMicros: cpu.length > 0 ? median(cpu) : NaN,
+      bareCPUMicros: bareCPU.length > 0 ? median(bareCPU) : NaN,
     }
   } finally {
     await server.stop()

@@ -32,6 +32,8 @@ export interface RunningServer {
   readonly child: ChildProcess
   /** Peak resident memory of the process so far (Linux `VmHWM`), in MiB; null elsewhere. */
   peakRSSMiB(): number | null
+  /** CPU seconds the process has used so far; null where /proc is missing. */
+  cpuSeconds(): number | null
   stop(): Promise<void>
 }
 
@@ -40,6 +42,17 @@ export function peakRSSMiB(pid: number): number | null {
   try {
     const kib = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
     return kib === undefined ? null : Number(kib) / 1024
+  } catch {
+    return null
+  }
+}
+
+/** CPU time (user + system) a process has used so far, in seconds, from /proc (null when unreadable). */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    // Fields 14 and 15 (utime, stime) in clock ticks, counted after the parenthesised command name.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
   } catch {
     return null
   }
@@ -75,7 +88,7 @@ export function startServer(config: ServerConfig, options: ProcessOptions & { ti
       if (line === undefined) return
       clearTimeout(timer)
       const ready = JSON.parse(line) as ServerReady
-      resolve({ ready, url: `http://127.0.0.1:${ready.port}`, child, peakRSSMiB: () => peakRSSMiB(child.pid!), stop: () => stopChild(child) })
+      resolve({ ready, url: `http://127.0.0.1:${ready.port}`, child, peakRSSMiB: () => peakRSSMiB(child.pid!), cpuSeconds: () => cpuSeconds(child.pid!), stop: () => stopChild(child) })
     })
     child.once('exit', (code) => {
       clearTimeout(timer)

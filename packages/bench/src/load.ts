@@ -17,7 +17,8 @@ async function runLoad(config: LoadConfig): Promise<LoadResult> {
     // Each connection keeps one body (a login client keeps its own account).
     ...(bodies.length > 0 ? { setupClient: (client: Client) => client.setBody(bodies[next++ % bodies.length]!) } : {}),
   }
-  if ((config.warmupSeconds ?? 0) > 0) await autocannon({ ...options, duration: config.warmupSeconds })
+  const warmup = (config.warmupSeconds ?? 0) > 0 ? await autocannon({ ...options, duration: config.warmupSeconds }) : undefined
+  const warmupTotal = warmup === undefined ? 0 : Object.values(warmup.statusCodeStats).reduce((n, { count }) => n + count, 0)
   const result = await autocannon({ ...options, duration: config.seconds })
   const statuses = Object.fromEntries(Object.entries(result.statusCodeStats).map(([status, { count }]) => [status, count]))
   const expected = statuses[String(config.expectStatus ?? 200)] ?? 0
@@ -25,6 +26,7 @@ async function runLoad(config: LoadConfig): Promise<LoadResult> {
   return {
     requestsPerSecond: expected / result.duration,
     total: answered,
+    warmupTotal,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     maxMs: result.latency.max,

@@ -89,15 +89,15 @@ export function formatReport(report: BenchReport): string {
     '',
   )
   if (report.throughput.length > 0) {
-    lines.push('| scenario (ratio to bare Hono, paired) | ratio | pairs | req/s | bare req/s | p50 ms | p99 ms | peak RSS MiB |', '|---|---|---|---|---|---|---|---|')
+    lines.push('| scenario (ratio to bare Hono, paired) | ratio | pairs | req/s | bare req/s | p50 ms | p99 ms | server CPU µs/req (bare) | peak RSS MiB |', '|---|---|---|---|---|---|---|---|---|')
     for (const r of report.throughput) {
       if (r.skipped !== undefined) {
-        lines.push(`| ${r.name} | not run: ${r.skipped.replaceAll('|', '/')} | | | | | | |`)
+        lines.push(`| ${r.name} | not run: ${r.skipped.replaceAll('|', '/')} | | | | | | | |`)
         continue
       }
       const bad = r.unexpected > 0 ? ` (${r.unexpected} unexpected answers)` : ''
       lines.push(
-        `| ${r.peer ? 'peer: ' : ''}${r.name}${bad} | **${x(r.ratio)}** | ${range(r.ratios)} | ${kilo(Math.max(0, ...r.rps) === 0 ? 0 : r.rps.reduce((a, b) => a + b) / r.rps.length)} | ${kilo(r.bareRPS.reduce((a, b) => a + b) / r.bareRPS.length)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${r.peakRSSMiB?.toFixed(0) ?? '–'} |`,
+        `| ${r.peer ? 'peer: ' : ''}${r.name}${bad} | **${x(r.ratio)}** | ${range(r.ratios)} | ${kilo(r.rps.reduce((a, b) => a + b) / r.rps.length)} | ${kilo(r.bareRPS.reduce((a, b) => a + b) / r.bareRPS.length)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${Number.isFinite(r.cpuMicros) ? `${r.cpuMicros.toFixed(0)} (${r.bareCPUMicros.toFixed(0)})` : '–'} | ${r.peakRSSMiB?.toFixed(0) ?? '–'} |`,
       )
     }
     lines.push('')

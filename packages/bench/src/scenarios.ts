@@ -23,7 +23,7 @@ export interface OIDCFixture {
 
 /** How one benchmark server process is built (passed to it as JSON). */
 export interface ServerConfig {
-  readonly kind: 'bare' | 'gatehouse' | 'iron' | 'better-auth' | 'hono-jwk' | 'jose'
+  readonly kind: 'bare' | 'hono-floor' | 'gatehouse' | 'iron' | 'better-auth' | 'hono-jwk' | 'jose'
   /** gatehouse: `sqlite:<file>` or `postgres://…`. @default a fresh SQLite file */
   readonly databaseURI?: string
   /** gatehouse: `false` turns the session cache off. @default true */
@@ -60,6 +60,8 @@ export interface LoadConfig {
 export interface LoadResult {
   readonly requestsPerSecond: number
   readonly total: number
+  /** Answers during the warm-up (not in the figures; for CPU per request). */
+  readonly warmupTotal: number
   readonly p50Ms: number
   readonly p99Ms: number
   readonly maxMs: number

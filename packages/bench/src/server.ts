@@ -37,6 +37,22 @@ async function bare(): Promise<Built> {
   return { fetch: app.fetch, extra: {}, close: async () => {} }
 }
 
+/**
+ * What any Hono middleware that is async and sets a header costs (Hono then keeps a `Headers`
+ * object and the handler's answer is a promise, so node-server takes its general path): the
+ * floor under Gatehouse's cookie rows, which set `Cache-Control` and `Vary` the same way.
+ */
+async function honoFloor(): Promise<Built> {
+  const app = new Hono()
+  app.use(async (c, next) => {
+    c.header('Cache-Control', 'no-store')
+    c.header('Vary', 'Cookie')
+    await next()
+  })
+  app.get('/p', (c) => c.text(ROUTE_OK))
+  return { fetch: app.fetch, extra: {}, close: async () => {} }
+}
+
 /** Gatehouse as an application wires it: the compiled SQL store (SQLite file or PostgreSQL), argon2id at its defaults. */
 async function gatehouse(config: ServerConfig): Promise<Built> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
@@ -179,6 +195,8 @@ async function build(config: ServerConfig): Promise<Built> {
   switch (config.kind) {
     case 'bare':
       return bare()
+    case 'hono-floor':
+      return honoFloor()
     case 'gatehouse':
       return gatehouse(config)
     case 'iron':
