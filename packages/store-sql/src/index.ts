@@ -9,6 +9,8 @@ export { openSQLStore } from './open-sql-store.js'
 export type { PostgresOptions, SQLDatabaseOptions, SQLiteOptions } from './sql-database.js'
 export { POSTGRES_DEFAULTS, SQLDatabase } from './sql-database.js'
 export type { SchemaStatus } from './migrations/migrations.js'
+export type { CompanionMigrations } from './migrations/companion-migrations.js'
+export type { NotificationListener } from './postgres-notification-listener.js'
 
 export type { SQLUserStoreOptions } from './sql-user-store.js'
 export { SQLUserStore } from './sql-user-store.js'

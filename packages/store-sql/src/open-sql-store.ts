@@ -62,6 +62,12 @@ export interface SQLStore {
   /** Operator verbs by username (CLI, demo). */
   readonly accounts: Accounts
   readonly dialect: 'sqlite' | 'postgres'
+  /**
+   * The database underneath, for companion packages that keep their own tables next to the
+   * store's (`migrateCompanion`, `transaction`, `listen`): the same connections, write queue and
+   * deadlines. Closed by `close()`.
+   */
+  readonly database: SQLDatabase
   /** The URI with any password masked. */
   readonly displayURI: string
   /** Applies pending migrations; idempotent and safe when several processes run it at once. */
@@ -125,6 +131,7 @@ export async function openSQLStore(options: SQLStoreOptions = {}): Promise<SQLSt
     throttle,
     accounts,
     dialect: database.dialect,
+    database,
     displayURI: database.displayURI,
     async migrate() {
       await database.migrate()

@@ -7,9 +7,13 @@ import pg from 'pg'
 import { ChangeFeed } from './change-feed.js'
 import type { DatabaseTarget } from './database-uri.js'
 import { parseDatabaseURI } from './database-uri.js'
+import type { CompanionMigrations } from './migrations/companion-migrations.js'
+import { migrateCompanion } from './migrations/companion-migrations.js'
 import type { SchemaStatus } from './migrations/migrations.js'
 import { assertSchemaNotNewer, migrateToLatest, readSchemaStatus } from './migrations/migrations.js'
 import { CHANGE_CHANNEL, PostgresChangeListener } from './postgres-change-listener.js'
+import type { NotificationListener } from './postgres-notification-listener.js'
+import { PostgresNotificationListener } from './postgres-notification-listener.js'
 import type { GatehouseSchema } from './schema.js'
 import { SQLiteDialect } from './sqlite-dialect.js'
 import { toStoreError } from './store-errors.js'
@@ -85,8 +89,13 @@ interface Backend {
   /** Sends changes to other processes from inside the writing transaction (delivered at commit). */
   publish?(trx: Transaction<GatehouseSchema>, changes: readonly UserChange[]): Promise<void>
   watch(feed: ChangeFeed): Promise<void>
+  /** PostgreSQL only: a dedicated LISTEN connection for a companion's channel. */
+  listen?(channel: string, listener: NotificationListener): Promise<() => Promise<void>>
   close(): Promise<void>
 }
+
+/** A companion's notification channel: `gatehouse_` and a plain lower-case identifier. */
+const COMPANION_CHANNEL = /^gatehouse_[a-z0-9_]{1,40}$/
 
 /**
  * One database behind the store, the throttle and the revocation list: a Kysely instance for
@@ -172,8 +181,29 @@ export class SQLDatabase {
 
   /** Applies pending migrations (idempotent, safe across processes). Returns the names applied. */
   async migrate(): Promise<string[]> {
+    return this.#migrating((db) => migrateToLatest(db, this.displayURI))
+  }
+
+  /**
+   * For companion packages (a policy store, say): applies their migrations through the same
+   * migrator and locks as the store's own, recorded in their own history table
+   * `gatehouse_<name>_migration`, which the store's "unknown migration" check never reads. A
+   * history holding a migration the companion does not know (a newer version migrated the
+   * database) is refused with `ERR_MISCONFIGURED`; a bad name is a `TypeError`. Idempotent and safe
+   * across processes, like {@link SQLDatabase.migrate}. Returns the names applied.
+   *
+   * @example
+   * ```ts
+   * await database.migrateCompanion({ name: 'casbin', migrations: { '0001-rules': { up: async (db) => {} } } })
+   * ```
+   */
+  async migrateCompanion(companion: CompanionMigrations): Promise<string[]> {
+    return this.#migrating((db) => migrateCompanion(db, companion, this.displayURI))
+  }
+
+  async #migrating(run: (db: Kysely<any>) => Promise<string[]>): Promise<string[]> {
     try {
-      if (this.dialect === 'sqlite') return await migrateToLatest(this.kysely, this.displayURI)
+      if (this.dialect === 'sqlite') return await run(this.kysely)
       // On one connection without statement_timeout: an instance that starts while another one
       // migrates waits for Kysely's migration lock (its own lock_timeout: one hour) instead of
       // failing to open after a few seconds, and a long CREATE INDEX may finish. lock_timeout stays
@@ -181,7 +211,7 @@ export class SQLDatabase {
       return await this.kysely.connection().execute(async (db) => {
         await sql`set statement_timeout = 0`.execute(db)
         try {
-          return await migrateToLatest(db, this.displayURI)
+          return await run(db)
         } finally {
           // Back to the connection's startup value (the configured statementTimeoutMs).
           await sql`reset statement_timeout`.execute(db)
@@ -190,6 +220,40 @@ export class SQLDatabase {
     } catch (error) {
       throw toStoreError(error, this.displayURI)
     }
+  }
+
+  /**
+   * For companion packages: runs `run` as one write transaction on their own tables, typed by
+   * their own schema. On SQLite it waits its turn in the same in-process write queue as the
+   * store's writes (two writers of one process never collide); on PostgreSQL it is a pool
+   * transaction with the pool's deadlines. All of it or nothing; "database down" becomes
+   * `StoreUnavailableError`, other errors pass through. A `pg_notify` sent inside it is delivered
+   * at commit.
+   */
+  async transaction<DB, T>(run: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    try {
+      return await (this.kysely as unknown as Kysely<DB>).transaction().execute(run)
+    } catch (error) {
+      throw toStoreError(error, this.displayURI)
+    }
+  }
+
+  /**
+   * For companion packages, PostgreSQL only (`undefined` on SQLite, which has no notifications:
+   * poll there): keeps a dedicated connection in `LISTEN <channel>` (`gatehouse_` and a
+   * lower-case identifier, else a `TypeError`) and calls `listener.onNotify` for every NOTIFY on it,
+   * and `listener.onReconnect` when the connection is back after a loss (notifications sent
+   * meanwhile are gone). It reconnects with a back-off of 0.25 s doubling to 5 s. Never throws for
+   * a connection failure. Resolves to a function that stops listening; {@link SQLDatabase.close}
+   * stops it too.
+   */
+  async listen(channel: string, listener: NotificationListener): Promise<(() => Promise<void>) | undefined> {
+    if (typeof channel !== 'string' || !COMPANION_CHANNEL.test(channel) || channel === CHANGE_CHANNEL) {
+      throw new TypeError(`SQLDatabase.listen: channel must match ${COMPANION_CHANNEL} and not be the store's own (got ${JSON.stringify(channel)})`)
+    }
+    if (typeof listener?.onNotify !== 'function') throw new TypeError('SQLDatabase.listen: listener.onNotify must be a function')
+    if (this.#backend.listen === undefined || this.#closed) return undefined
+    return this.#backend.listen(channel, listener)
   }
 
   async schemaStatus(): Promise<SchemaStatus> {
@@ -258,6 +322,7 @@ function postgresBackend(connectionString: string, options: Required<PostgresOpt
   const kysely = new Kysely<GatehouseSchema>({ dialect: new PostgresDialect({ pool }) })
   const origin = randomUUID()
   let listener: PostgresChangeListener | undefined
+  const companions = new Set<PostgresNotificationListener>()
   return {
     kysely,
     async publish(trx, changes) {
@@ -271,8 +336,18 @@ function postgresBackend(connectionString: string, options: Required<PostgresOpt
       listener = new PostgresChangeListener({ connectionString, connectTimeoutMs, origin, feed, logger })
       await listener.start()
     },
+    async listen(channel, notificationListener) {
+      const companion = new PostgresNotificationListener({ connectionString, connectTimeoutMs, channel, listener: notificationListener, logger })
+      companions.add(companion)
+      await companion.start()
+      return async () => {
+        companions.delete(companion)
+        await companion.close()
+      }
+    },
     async close() {
       await listener?.close()
+      await Promise.all([...companions].map((companion) => companion.close()))
       await kysely.destroy()
     },
   }
