@@ -56,6 +56,15 @@ async function honoFloor(): Promise<Built> {
 /** Gatehouse as an application wires it: the compiled SQL store (SQLite file or PostgreSQL), argon2id at its defaults. */
 async function gatehouse(config: ServerConfig): Promise<Built> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
+  try {
+    return await gatehouseIn(dir, config)
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true })
+    throw error
+  }
+}
+
+async function gatehouseIn(dir: string, config: ServerConfig): Promise<Built> {
   const sql = await openSQLStore({
     uri: config.databaseURI ?? `sqlite:${join(dir, 'bench.db')}`,
     logger: NOOP_LOGGER,
