@@ -9,7 +9,7 @@ import type { StoreOpener } from './store.js'
 const noStore: StoreOpener = () => Promise.reject(new Error('the store must not be opened'))
 const run = (argv: string[], io = memoryIO()) => runCLI(argv, io, { openStore: noStore }).then((code) => ({ code, out: io.out(), err: io.err() }))
 
-const COMMANDS = ['add', 'delete', 'list-users', 'set-password', 'roles', 'disable', 'enable', 'show', 'migrate', 'check']
+const COMMANDS = ['add', 'delete', 'list-users', 'set-password', 'roles', 'disable', 'enable', 'revoke-sessions', 'show', 'migrate', 'check']
 
 describe('help', () => {
   it('lists every command, the environment and the exit codes', async () => {
@@ -51,6 +51,8 @@ describe('usage errors exit 2 with one line, before the store is opened', () => 
     [['frobnicate'], "unknown command 'frobnicate'"],
     [['add'], "missing required argument 'username'"],
     [['delete', 'alice', 'bob'], 'too many arguments'],
+    [['revoke-sessions'], "missing required argument 'username'"],
+    [['revoke-sessions', ' '], 'the username is empty'],
     [['list-users', '--colour'], "unknown option '--colour'"],
     [['add', 'alice', '--password', 'x'], "unknown option '--password'"],
     [['add', 'alice', 'pw-argument-here', 'Admin', '--roles', 'User'], 'either as an argument or with --roles'],

@@ -6,6 +6,7 @@ import { deleteUser } from './commands/delete.js'
 import { setDisabled } from './commands/disable.js'
 import { listUsers } from './commands/list-users.js'
 import { migrateSchema } from './commands/migrate.js'
+import { revokeSessions } from './commands/revoke-sessions.js'
 import { changeRoles } from './commands/roles.js'
 import { setPassword } from './commands/set-password.js'
 import { showUser } from './commands/show.js'
@@ -173,6 +174,22 @@ ${examples('roles alice --add Administrator --config src/roles.ts', 'roles alice
     .argument('<username>', 'the user')
     .addHelpText('after', examples('enable alice'))
     .action((username: string, _options: unknown, cmd: Command) => run(setDisabled)(cmd, { username, disabled: false }))
+
+  program
+    .command('revoke-sessions')
+    .summary('end every session of a user ("sign out everywhere")')
+    .description(
+      'End every open session of a user, in every instance of the application: their next request with an old cookie is refused. Nothing else changes: the account stays as it is and the user can sign in again at once.',
+    )
+    .argument('<username>', 'the user')
+    .addHelpText(
+      'after',
+      `
+Use it after a lost device or a suspected stolen cookie. To keep the user out as well, use
+"${BIN} disable"; to make a leaked password useless, "${BIN} set-password".
+${examples('revoke-sessions alice', 'revoke-sessions alice --json --db postgres://gatehouse@127.0.0.1/gatehouse')}`,
+    )
+    .action((username: string, _options: unknown, cmd: Command) => run(revokeSessions)(cmd, { username }))
 
   program
     .command('show')

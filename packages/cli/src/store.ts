@@ -24,6 +24,8 @@ export interface AccountAdmin {
   addRoles(args: { readonly username: string; readonly roles: readonly string[] }): Promise<StoredUser>
   removeRoles(args: { readonly username: string; readonly roles: readonly string[] }): Promise<StoredUser>
   setDisabled(args: { readonly username: string; readonly disabled: boolean }): Promise<StoredUser>
+  /** Ends every session of the user ("sign out everywhere") and changes nothing else. */
+  endSessions(args: { readonly username: string }): Promise<StoredUser>
   get(args: { readonly username: string }): Promise<StoredUser | null>
   count(): Promise<number>
   /** The problems the store's password policy finds with a new password; `[]` when acceptable. */

@@ -92,4 +92,35 @@ describe.each([
       await sql.close()
     }
   }, 60_000)
+
+  it('after revoke-sessions, every open session of the user is refused while the user can sign in again', async () => {
+    const db = await database()
+    const sql = await openStore(db)
+    // Two instances of the application on one database: the sign-out reaches both.
+    const [first, second] = [createApp(sql), createApp(sql)]
+    const other = await openStore(db)
+    const third = createApp(other)
+    try {
+      await sql.accounts.add({ username: 'carol', password: PASSWORD, roles: ['User'] })
+      await sql.accounts.add({ username: 'dave', password: PASSWORD, roles: ['User'] })
+      const laptop = await first.login('carol', PASSWORD)
+      const phone = await third.login('carol', PASSWORD)
+      const dave = await first.login('dave', PASSWORD)
+      // All live and cached by the apps.
+      for (const [app, cookie] of [[first, laptop], [second, laptop], [third, phone], [first, dave]] as const) expect((await app.get(cookie)).status).toBe(200)
+
+      const revoked = await spawnCLI(['revoke-sessions', 'carol', '--db', db])
+      expect(revoked).toMatchObject({ code: 0, stdout: 'ended every session of user "carol"; they can sign in again\n' })
+
+      expect(await eventually(() => first.get(laptop), 401)).toBe(401)
+      expect(await eventually(() => second.get(laptop), 401)).toBe(401)
+      expect(await eventually(() => third.get(phone), 401)).toBe(401)
+      expect((await first.get(dave)).status).toBe(200) // only carol was signed out
+      const again = await third.login('carol', PASSWORD)
+      expect(await (await first.get(again)).text()).toBe('hello carol')
+    } finally {
+      for (const app of [first, second, third]) app.auth.close()
+      await Promise.all([sql.close(), other.close()])
+    }
+  }, 60_000)
 })

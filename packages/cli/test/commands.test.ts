@@ -203,7 +203,7 @@ describe('the password policy', () => {
   })
 })
 
-describe('delete, disable, enable, show', () => {
+describe('delete, disable, enable, revoke-sessions, show', () => {
   beforeEach(async () => {
     await store.accounts.add({ username: 'alice', password: PASSWORD, roles: ['User'] })
   })
@@ -229,6 +229,20 @@ describe('delete, disable, enable, show', () => {
     const enabled = await cli(['enable', 'alice', '--db', db, '--json'])
     expect(JSON.parse(enabled.out)).toMatchObject({ username: 'alice', disabled: false })
     expect((await cli(['enable', 'nobody', '--db', db])).code).toBe(EXIT_FAILED)
+  })
+
+  it('revokes every session of a user, changing nothing else, with --json and exit 1 for an unknown user', async () => {
+    const before = (await store.accounts.get({ username: 'alice' }))!
+    const run = await cli(['revoke-sessions', 'Alice', '--db', db])
+    expect(run).toMatchObject({ code: EXIT_OK, out: 'ended every session of user "alice"; they can sign in again\n', err: '' })
+    const after = (await store.accounts.get({ username: 'alice' }))!
+    expect(after.sessionVersion).toBe(before.sessionVersion + 1)
+    expect(after).toMatchObject({ passwordHash: before.passwordHash, roles: before.roles, disabled: false })
+    const json = await cli(['revoke-sessions', 'alice', '--db', db, '--json'])
+    expect(json.code).toBe(EXIT_OK)
+    expect(JSON.parse(json.out)).toEqual({ username: 'alice', id: before.id, sessionsRevoked: true })
+    expect((await store.accounts.get({ username: 'alice' }))!.sessionVersion).toBe(before.sessionVersion + 2)
+    expect(await cli(['revoke-sessions', 'nobody', '--db', db, '--json'])).toMatchObject({ code: EXIT_FAILED, out: '', err: 'error: user "nobody" does not exist\n' })
   })
 
   it('shows a user, with permissions when the roles are known, never the hash', async () => {

@@ -78,6 +78,15 @@ describe('Accounts (SQLite)', () => {
     await expect(accounts.setPassword({ username: 'ada', password: 'short' })).rejects.toBeInstanceOf(WeakPasswordError)
   })
 
+  it('ends every session of a user without changing the account, and reports unknown users', async () => {
+    const before = (await accounts.get({ username: 'ada' }))!
+    const after = await accounts.endSessions({ username: 'Ada' })
+    expect(after.sessionVersion).toBe(before.sessionVersion + 1)
+    expect(after).toMatchObject({ username: 'ada', passwordHash: before.passwordHash, roles: before.roles, disabled: false })
+    expect((await accounts.get({ username: 'ada' }))!.sessionVersion).toBe(after.sessionVersion)
+    await expect(accounts.endSessions({ username: 'nobody' })).rejects.toBeInstanceOf(UserNotFoundError)
+  })
+
   it('adds and removes roles, each one transaction without lost updates', async () => {
     await accounts.add({ username: 'linus', password: 'penguins everywhere', roles: ['User'] })
     // Twenty concurrent read-modify-write edits of one user: every added role survives.

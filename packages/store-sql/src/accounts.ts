@@ -16,7 +16,7 @@ export interface AccountsOptions {
  * Operator verbs over the store, the hasher and the password policy, by username: what the
  * `auth-user-admin` CLI and the demo call. Every verb that changes a password, roles, the
  * disabled flag or deletes the account ends that user's open sessions (in every instance: see
- * `SQLUserStore.subscribe`).
+ * `SQLUserStore.subscribe`), and {@link Accounts.endSessions} ends them alone.
  *
  * @example
  * ```ts
@@ -87,6 +87,15 @@ export class Accounts {
   async setDisabled(args: { username: string; disabled: boolean }): Promise<StoredUser> {
     const user = await this.#require(args.username)
     return (await this.#store.setDisabled({ id: user.id, disabled: args.disabled })) ?? notFound(args.username)
+  }
+
+  /**
+   * Ends every open session of the user ("sign out everywhere", in every instance) and changes
+   * nothing else: they may log in again at once. `UserNotFoundError` when absent.
+   */
+  async endSessions(args: { username: string }): Promise<StoredUser> {
+    const user = await this.#require(args.username)
+    return (await this.#store.endSessions({ id: user.id })) ?? notFound(args.username)
   }
 
   /** The account, or `null`. */

@@ -190,6 +190,14 @@ export class SQLUserStore implements UserStore, RevocationList {
     })
   }
 
+  /** Bumps the session version in one UPDATE, announced like the other writes. `null` when absent. */
+  async endSessions({ id }: { readonly id: string }): Promise<StoredUser | null> {
+    return this.#db.write(async (trx, changed) => {
+      const row = await bumpVersion(trx, id)
+      return row === undefined ? null : endSessions(trx, row, changed)
+    })
+  }
+
   async deleteUser({ id }: { readonly id: string }): Promise<boolean> {
     return this.#db.write(async (trx, changed) => {
       // Roles first (the foreign key cascades too, but this does not depend on it being enforced).

@@ -103,6 +103,7 @@ export function describeRaces(name: string, newDatabaseURI: () => Promise<string
         setPassword: (args) => store.setPassword(args),
         setRoles: (args) => store.setRoles(args),
         setDisabled: (args) => store.setDisabled(args),
+        endSessions: (args) => store.endSessions(args),
         deleteUser: (args) => store.deleteUser(args),
         recordLogin: (args) => store.recordLogin(args),
         listUsers: (args) => store.listUsers(args),

@@ -57,6 +57,7 @@ export function describeUserStore(name: string, create: () => Promise<UserStoreF
       expect(await store.setPassword({ id: '00000000-0000-4000-8000-000000000000', passwordHash: 'x' })).toBeNull()
       expect(await store.setRoles({ id: '00000000-0000-4000-8000-000000000000', roles: [] })).toBeNull()
       expect(await store.setDisabled({ id: '00000000-0000-4000-8000-000000000000', disabled: true })).toBeNull()
+      expect(await store.endSessions({ id: '00000000-0000-4000-8000-000000000000' })).toBeNull()
       expect(await store.deleteUser({ id: '00000000-0000-4000-8000-000000000000' })).toBe(false)
     })
 
@@ -92,6 +93,20 @@ export function describeUserStore(name: string, create: () => Promise<UserStoreF
       expect((await store.getUserById({ id: user.id }))?.sessionVersion).toBe(afterDisable!.sessionVersion)
       const enabled = await store.setDisabled({ id: user.id, disabled: false })
       expect(enabled?.disabled).toBe(false)
+    })
+
+    it('ends every session of a user with endSessions ("sign out everywhere"), changing nothing else', async () => {
+      const user = await store.createUser({ username: 'hugo', passwordHash: 'h', roles: ['User'], displayName: 'Hugo H.' })
+      const ended = await store.endSessions({ id: user.id })
+      expect(ended).toMatchObject({ id: user.id, username: 'hugo', passwordHash: 'h', roles: ['User'], displayName: 'Hugo H.', disabled: false })
+      expect(ended!.sessionVersion).toBeGreaterThan(user.sessionVersion)
+      expect((await store.getUserById({ id: user.id }))?.sessionVersion).toBe(ended!.sessionVersion)
+      // Two at once are two atomic bumps: neither is lost.
+      const [first, second] = await Promise.all([store.endSessions({ id: user.id }), store.endSessions({ id: user.id })])
+      expect(first!.sessionVersion).not.toBe(second!.sessionVersion)
+      expect(Math.min(first!.sessionVersion, second!.sessionVersion)).toBeGreaterThan(ended!.sessionVersion)
+      expect((await store.getUserById({ id: user.id }))?.sessionVersion).toBe(Math.max(first!.sessionVersion, second!.sessionVersion))
+      expect(await store.endSessions({ id: '00000000-0000-4000-8000-000000000000' })).toBeNull()
     })
 
     it('replaces a hash only when it still holds the expected one, without ending sessions', async () => {
@@ -143,6 +158,9 @@ export function describeUserStore(name: string, create: () => Promise<UserStoreF
       const changes: UserChange[] = []
       const stop = store.subscribe((change) => changes.push(change))
       const user = await store.createUser({ username: 'gina', passwordHash: 'h' })
+      await store.endSessions({ id: user.id })
+      await expect.poll(() => changes.some((c) => c.type === 'all' || (c.type === 'user' && c.id === user.id))).toBe(true)
+      changes.length = 0
       await store.setPassword({ id: user.id, passwordHash: 'h2' })
       await store.deleteUser({ id: user.id })
       await expect.poll(() => changes.filter((c) => c.type === 'all' || (c.type === 'user' && c.id === user.id)).length).toBeGreaterThanOrEqual(2)

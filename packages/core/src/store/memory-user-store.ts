@@ -68,6 +68,10 @@ export class MemoryUserStore implements UserStore {
     return this.#update(id, { disabled }, disabled)
   }
 
+  async endSessions({ id }: { id: string }): Promise<StoredUser | null> {
+    return this.#update(id, {}, true)
+  }
+
   async deleteUser({ id }: { id: string }): Promise<boolean> {
     const user = this.#byId.get(id)
     if (user === undefined) return false

@@ -8,7 +8,7 @@ export interface StoredUser {
   readonly email: string | null
   readonly roles: readonly string[]
   readonly disabled: boolean
-  /** Bumped by every change that must end open sessions (password, roles, disable). */
+  /** Bumped by every change that must end open sessions (password, roles, disable, `endSessions`). */
   readonly sessionVersion: number
   /** Encoded hash (e.g. a PHC string); `null` for accounts that cannot log in with a password. */
   readonly passwordHash: string | null
@@ -51,6 +51,10 @@ export type UserChange =
  *   throws `UserExistsError`.
  * - `setPassword`, `setRoles`, `setDisabled` and `deleteUser` end the user's open sessions by
  *   bumping `sessionVersion` (delete removes the row, which ends them too). Each is atomic.
+ * - `endSessions` ends them and changes nothing else ("sign out everywhere"): one atomic
+ *   increment, so two racing calls bump the version twice and neither is lost.
+ * - Every change that ends sessions is announced to `subscribe` listeners as `{ type: 'user', id }`
+ *   (and to other instances where the store reaches them), so cached sessions end at once.
  * - `replacePasswordHash` is a compare-and-swap used for rehash-on-login: it writes only when the
  *   stored hash still equals `expected`, so a racing `setPassword` always wins, and it does not
  *   bump the session version.
@@ -71,6 +75,18 @@ export interface UserStore {
   setRoles(args: { readonly id: string; readonly roles: readonly string[] }): Promise<StoredUser | null>
   /** Disables or enables; disabling ends open sessions. `null` when the user does not exist. */
   setDisabled(args: { readonly id: string; readonly disabled: boolean }): Promise<StoredUser | null>
+  /**
+   * Ends every open session of the user ("sign out everywhere") by bumping `sessionVersion`,
+   * and nothing else: the account, its password and roles stay as they are, and the user may
+   * log in again at once. Resolves to the updated user; `null` when the user does not exist.
+   *
+   * @example
+   * ```ts
+   * const user = await store.getUserByUsername({ username: 'alice' })
+   * if (user !== null) await store.endSessions({ id: user.id }) // alice's cookies are refused from now on
+   * ```
+   */
+  endSessions(args: { readonly id: string }): Promise<StoredUser | null>
   /** `true` when a user was deleted. */
   deleteUser(args: { readonly id: string }): Promise<boolean>
   /** Records a successful login. */
