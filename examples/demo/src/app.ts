@@ -1,9 +1,11 @@
 import type { Auth, AuthEnv, Authenticator, Logger } from '@gatehouse/core'
 import { Protected, createAuth, isAuthenticated } from '@gatehouse/core'
+import { casbinGuard, principalOf } from '@gatehouse/policy-casbin'
 import type { SQLStore } from '@gatehouse/store-sql'
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { html, raw } from 'hono/html'
+import { entriesPolicy } from './policy.js'
 import { roles } from './roles.js'
 
 /** What the demo app is built from; `server.ts` reads them from the environment. */
@@ -18,13 +20,18 @@ export interface DemoOptions {
 
 interface Entry {
   readonly id: number
-  readonly text: string
-  readonly author: string
+  text: string
+  /**
+   * Who wrote it, by principal (source, id): the username alone would let an LDAP `bob` own an
+   * SQL `bob`'s entries. `null` for the welcome entry, which only an Administrator may change.
+   */
+  readonly author: { readonly source: string; readonly id: string; readonly username: string } | null
 }
 
 /**
  * The demo: a public home page, Gatehouse's login routes under /auth, an admin page and a small
- * JSON API whose methods need the view / edit / delete permissions.
+ * JSON API: reading and adding entries need the view / edit permissions, changing or deleting one
+ * is decided by the Casbin policy of `policy.ts` (a User only their own, an Administrator any).
  */
 export function createDemoApp(options: DemoOptions): { app: Hono<AuthEnv>; auth: Auth } {
   const auth = createAuth({
@@ -35,8 +42,15 @@ export function createDemoApp(options: DemoOptions): { app: Hono<AuthEnv>; auth:
     session: { secret: options.secret, secure: options.secureCookies },
     logger: options.logger,
   })
-  const entries: Entry[] = [{ id: 1, text: 'Welcome to the Gatehouse demo.', author: 'admin' }]
+  const entries: Entry[] = [{ id: 1, text: 'Welcome to the Gatehouse demo.', author: null }]
   let nextId = 2
+  const find = (c: Context) => entries.find((entry) => entry.id === Number(c.req.param('id')))
+  // The policy's r.obj: the entry's owner principal ('' for none: nobody's id, so only a rule
+  // that does not look at the owner, the Administrator's, allows it; a missing entry then is a 404).
+  const entryObject = (c: Context) => {
+    const author = find(c)?.author
+    return { owner: author ? principalOf(author) : '' }
+  }
 
   const app = new Hono<AuthEnv>()
   // A database that goes away mid-request (e.g. /admin's account count) is a 503, not a 500.
@@ -83,11 +97,22 @@ export function createDemoApp(options: DemoOptions): { app: Hono<AuthEnv>; auth:
     if (typeof body?.text !== 'string' || body.text.trim() === '' || body.text.length > 500) {
       return c.json({ error: { code: 'ERR_BAD_REQUEST', message: 'Send {"text": "..."} (1 to 500 characters).' } }, 400)
     }
-    const entry = { id: nextId++, text: body.text.trim(), author: c.var.user.username }
+    const { source, id, username } = c.var.user
+    const entry = { id: nextId++, text: body.text.trim(), author: { source, id, username } }
     entries.push(entry)
     return c.json({ entry }, 201)
   })
-  app.delete('/api/entries/:id', Protected({ requiredPermissions: ['delete'] }), (c) => {
+  app.put('/api/entries/:id', casbinGuard(entriesPolicy, { object: entryObject, action: 'edit' }), async (c) => {
+    const entry = find(c)
+    if (entry === undefined) return c.json({ error: { code: 'ERR_NOT_FOUND', message: 'No such entry.' } }, 404)
+    const body = (await c.req.json().catch(() => null)) as { text?: unknown } | null
+    if (typeof body?.text !== 'string' || body.text.trim() === '' || body.text.length > 500) {
+      return c.json({ error: { code: 'ERR_BAD_REQUEST', message: 'Send {"text": "..."} (1 to 500 characters).' } }, 400)
+    }
+    entry.text = body.text.trim()
+    return c.json({ entry })
+  })
+  app.delete('/api/entries/:id', casbinGuard(entriesPolicy, { object: entryObject, action: 'delete' }), (c) => {
     const index = entries.findIndex((entry) => entry.id === Number(c.req.param('id')))
     if (index < 0) return c.json({ error: { code: 'ERR_NOT_FOUND', message: 'No such entry.' } }, 404)
     entries.splice(index, 1)
