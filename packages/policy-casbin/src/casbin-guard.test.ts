@@ -84,6 +84,8 @@ describe('casbinGuard', () => {
     // A g line of the policy still counts, for the principal it names only.
     expect((await request('/audit', { ldap: 'bob' })).status).toBe(200)
     expect((await request('/audit', { sql: 'bob' })).status).toBe(403)
+    // A role the app never registered (a stray group or claim) is no membership.
+    expect((await request('/audit', { sql: 'eve;Auditor' })).status).toBe(403)
     // One user's roles never leak into the next check: the enforcer keeps no g line for them.
     expect(await enforcer.getRolesForUser('sql:1')).toEqual([])
     expect((await request('/reports/7', { sql: '1', method: 'DELETE' })).status).toBe(403)
