@@ -1,5 +1,5 @@
 import type { AuthResult, Authenticator, Credentials, SessionPrincipal, User } from '@gatehouse/core'
-import { AuthenticatorUnavailableError, normalizeUsername } from '@gatehouse/core'
+import { AuthenticatorUnavailableError, isAuthError, normalizeUsername } from '@gatehouse/core'
 import type { Client, Entry } from 'ldapts'
 import { ConnectionPool, LDAPServiceBindError } from './connection-pool.js'
 import { dnKey, escapeDNValue, normalizeDN, parseDN } from './distinguished-name.js'
@@ -287,7 +287,7 @@ export class LDAPAuthenticator implements Authenticator {
   }
 
   #unavailable(error: unknown, step: string): AuthenticatorUnavailableError {
-    if (error instanceof AuthenticatorUnavailableError) return error
+    if (isAuthError(error, 'ERR_AUTHENTICATOR_UNAVAILABLE')) return error as AuthenticatorUnavailableError
     if (error instanceof LDAPServiceBindError) {
       this.#options.logger.error({ authenticator: this.id, step, err: error.message }, 'LDAP service account bind failed: check bindDN and bindPassword')
     }

@@ -1,5 +1,5 @@
 import type { Auth, AuthEnv, AuthResult, Authenticator, AuthenticatorHealth, Credentials, SessionPrincipal, User } from '@gatehouse/core'
-import { AuthenticatorUnavailableError, normalizeUsername } from '@gatehouse/core'
+import { AuthenticatorUnavailableError, isAuthError, normalizeUsername } from '@gatehouse/core'
 import type { Hono } from 'hono'
 import type { JWTPayload, ProtectedHeaderParameters } from 'jose'
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose'
@@ -462,7 +462,7 @@ export class OIDCAuthenticator implements Authenticator {
   }
 
   #unavailable(error: unknown, step: string): AuthenticatorUnavailableError {
-    if (error instanceof AuthenticatorUnavailableError) return error
+    if (isAuthError(error, 'ERR_AUTHENTICATOR_UNAVAILABLE')) return error as AuthenticatorUnavailableError
     const detail = error instanceof Error ? error.message : String(error)
     return new AuthenticatorUnavailableError(this.id, { cause: error, message: `OpenID provider unavailable during ${step}${this.#closed ? ' (closed)' : ''}: ${detail}` })
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { BackoffPolicy, LoginAttempt, LoginThrottle, Logger, ThrottleDecision } from '@gatehouse/core'
-import { ADDRESS_BACKOFF, MemoryLoginThrottle, NOOP_LOGGER, StoreUnavailableError, USERNAME_BACKOFF, backoffSeconds, throttleKeys } from '@gatehouse/core'
+import { ADDRESS_BACKOFF, MemoryLoginThrottle, NOOP_LOGGER, USERNAME_BACKOFF, backoffSeconds, isAuthError, throttleKeys } from '@gatehouse/core'
 import type { Transaction } from 'kysely'
 import type { GatehouseSchema } from './schema.js'
 import type { SQLDatabase } from './sql-database.js'
@@ -220,7 +220,7 @@ export class SQLLoginThrottle implements LoginThrottle {
   }
 
   #unavailable(error: unknown): void {
-    if (!(error instanceof StoreUnavailableError)) throw error
+    if (!isAuthError(error, 'ERR_STORE_UNAVAILABLE')) throw error
     if (!this.#degraded) this.#logger.warn({ err: error.message }, 'login throttle: database unavailable, counting in memory')
     this.#degraded = true
   }

@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '@gatehouse/core'
+import { StoreUnavailableError, isAuthError } from '@gatehouse/core'
 
 // Socket-level failures: the server is down, restarting or unreachable.
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN'])
@@ -21,7 +21,7 @@ function codeOf(error: unknown): string | undefined {
 /** `true` when `error` (or an error it wraps) says the database cannot be reached or used now. */
 export function isUnavailableError(error: unknown, depth = 0): boolean {
   if (!(error instanceof Error) || depth > 4) return false
-  if (error instanceof StoreUnavailableError) return true
+  if (isAuthError(error, 'ERR_STORE_UNAVAILABLE')) return true
   const code = codeOf(error)
   if (code !== undefined && (NETWORK_CODES.has(code) || POSTGRES_UNAVAILABLE.test(code) || SQLITE_UNAVAILABLE.test(code))) return true
   if (DRIVER_MESSAGES.test(error.message)) return true
@@ -41,7 +41,7 @@ export function isUniqueViolation(error: unknown): boolean {
  * through unchanged, since they are bugs or constraint violations the caller handles.
  */
 export function toStoreError(error: unknown, displayURI: string): unknown {
-  if (error instanceof StoreUnavailableError || !isUnavailableError(error)) return error
+  if (isAuthError(error, 'ERR_STORE_UNAVAILABLE') || !isUnavailableError(error)) return error
   const reason = codeOf(error) ?? (error instanceof Error ? error.message : String(error))
   return new StoreUnavailableError(`the user store at ${displayURI} is unavailable (${reason})`, { cause: error })
 }
