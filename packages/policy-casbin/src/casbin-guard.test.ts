@@ -1,7 +1,7 @@
 import { newEnforcer, newModelFromString, StringAdapter } from 'casbin'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../test/fixtures.js'
-import { casbinGuard } from './casbin-guard.js'
+import { casbinGuard, keycloakRealm } from './casbin-guard.js'
 import { newCasbinEnforcer } from './casbin-enforcer.js'
 
 // RBAC over paths, with role inheritance: Administrator inherits User.
@@ -127,6 +127,27 @@ g, sql:7, Editor, acme
     expect((await request('/t/acme/docs/1', { sql: '7' })).status).toBe(200)
     expect((await request('/t/globex/docs/1', { sql: '7' })).status).toBe(403)
     expect((await request('/t/globex/docs/1', { sql: '8;Editor' })).status).toBe(200)
+  })
+
+  it('takes the domain from the token\'s Keycloak realm with keycloakRealm', async () => {
+    const enforcer = await newCasbinEnforcer({ model: DOMAIN_MODEL, policy: 'p, Editor, acme, /docs/:id, GET' })
+    const { app, request } = createApp()
+    app.get('/docs/:id', casbinGuard(enforcer, { domain: keycloakRealm }), (c) => c.text('doc'))
+    const as = (iss?: string) => request('/docs/1', { headers: { 'x-oidc-user': 'f81d4fae;Editor', ...(iss && { 'x-oidc-iss': iss }) } })
+    expect((await as('https://sso.example.org/realms/acme')).status).toBe(200)
+    expect((await as('https://sso.example.org/realms/globex')).status).toBe(403)
+    expect((await as('https://sso.example.org/')).status).toBe(403)
+    expect((await as()).status).toBe(403)
+  })
+
+  it('denies when enforcement was switched off on the enforcer (Casbin would allow everything)', async () => {
+    const enforcer = await newCasbinEnforcer({ model: RBAC_MODEL, policy: RBAC_POLICY })
+    const { app, request, logger } = createApp()
+    app.get('/reports/:id', casbinGuard(enforcer), (c) => c.text('report'))
+    enforcer.enableEnforce(false)
+    expect((await request('/reports/1', { sql: '1;Viewer' })).status).toBe(403)
+    expect((await request('/reports/1', { sql: '1;User' })).status).toBe(403)
+    expect(logger.lines.some((l) => String(l.fields.err).includes('enableEnforce(false)'))).toBe(true)
   })
 
   it('answers anonymous callers like Protected (401 JSON, a redirect for browsers), with Cache-Control: no-store', async () => {

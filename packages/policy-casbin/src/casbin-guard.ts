@@ -20,7 +20,7 @@ export interface CasbinGuardOptions {
   readonly action?: RequestValue<string>
   /**
    * `r.dom`, for models with domains (`r = sub, dom, obj, act`): the tenant, from the request or
-   * the token (`(c) => c.get('user').claims?.realm`). Required exactly when the model's request has
+   * the token (`keycloakRealm`: the realm of the token's issuer). Required exactly when the model's request has
    * four fields. A request whose domain is empty or missing is denied. @default none
    */
   readonly domain?: RequestValue<string | undefined>
@@ -82,6 +82,8 @@ export function casbinGuard(enforcer: Enforcer, options: CasbinGuardOptions = {}
         const obj = object === undefined ? c.req.path : await valueOf(object as RequestValue<unknown>, c)
         const act = action === undefined ? c.req.method : await valueOf(action, c)
         const request = dom === undefined ? [subject, obj, act] : [subject, dom, obj, act]
+        // enableEnforce(false) makes Casbin allow everything; a guard never does.
+        if ((enforcer as unknown as { enabled?: unknown }).enabled === false) throw new Error('enforcement is disabled on this enforcer (enableEnforce(false))')
         // Synchronous, so the user's roles seen by the role manager are this request's alone.
         const enforce = () => enforcer.enforceSync(...request)
         const allowed = roleManager === null ? enforce() : roleManager.withSubject(subject, enforce)
@@ -152,4 +154,23 @@ function validate(enforcer: Enforcer, options: CasbinGuardOptions): CasbinGuardO
   }
   // A private copy: later changes to the caller's object cannot change the guard.
   return Object.freeze({ ...options })
+}
+
+const REALM = /\/realms\/([^/]+)\/?$/
+
+/**
+ * The Keycloak realm of the request's user: the last path segment after `/realms/` in the `iss`
+ * claim an OpenID authenticator recorded (`https://sso.example.org/realms/acme` → `acme`), else
+ * `undefined` (a cookie session of a local user: denied by a guard with `domain: keycloakRealm`).
+ *
+ * @example
+ * ```ts
+ * app.get('/t/docs/:id', casbinGuard(enforcer, { domain: keycloakRealm }), handler)
+ * ```
+ */
+export function keycloakRealm(c: Context<AuthEnv>): string | undefined {
+  const iss = c.get('user')?.claims?.iss
+  if (typeof iss !== 'string') return undefined
+  const match = REALM.exec(iss)
+  return match?.[1] === undefined ? undefined : decodeURIComponent(match[1])
 }

@@ -1,7 +1,7 @@
 // The public API of @gatehouse/policy-casbin. What is not exported here is free to change.
 
 export type { CasbinGuardOptions, RequestValue } from './casbin-guard.js'
-export { casbinGuard } from './casbin-guard.js'
+export { casbinGuard, keycloakRealm } from './casbin-guard.js'
 export type { CasbinSubject } from './casbin-subject.js'
 export { casbinSubject, principalOf } from './casbin-subject.js'
 export { GatehouseRoleManager } from './gatehouse-role-manager.js'

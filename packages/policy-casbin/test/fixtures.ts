@@ -16,7 +16,8 @@ export function headerAuthenticator(source: string): Authenticator {
       const header = request.headers.get(`x-${source}-user`)
       if (header === null) return { outcome: 'skipped' }
       const [id = '', roles = ''] = header.split(';')
-      return { outcome: 'authenticated', user: { id, username: id.split(',')[0]!.replace(/^uid=/, ''), roles: roles.split(',').filter(Boolean), source } }
+      const iss = request.headers.get(`x-${source}-iss`)
+      return { outcome: 'authenticated', user: { id, username: id.split(',')[0]!.replace(/^uid=/, ''), roles: roles.split(',').filter(Boolean), source, ...(iss !== null && { claims: { iss } }) } }
     },
   }
 }
@@ -35,7 +36,7 @@ export function createApp() {
   const logger = memoryLogger()
   const auth = createAuth({
     roles: ROLES,
-    authenticators: [headerAuthenticator('sql'), headerAuthenticator('ldap')],
+    authenticators: [headerAuthenticator('sql'), headerAuthenticator('ldap'), headerAuthenticator('oidc')],
     session: { secret: 'a test secret that is long enough to seal cookies', secure: false },
     logger,
     revocations: new MemoryRevocationList(),
