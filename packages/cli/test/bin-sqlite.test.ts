@@ -15,7 +15,7 @@ describe('auth-user-admin on SQLite', () => {
   it('explains a command with an example in --help, without touching a database', async () => {
     const [main, add] = await Promise.all([spawnCLI(['--help']), spawnCLI(['help', 'add'])])
     expect(main.code).toBe(0)
-    for (const command of ['add', 'delete', 'list-users', 'set-password', 'roles', 'disable', 'enable', 'show', 'migrate', 'check']) {
+    for (const command of ['add', 'delete', 'list-users', 'set-password', 'roles', 'disable', 'enable', 'revoke-sessions', 'show', 'migrate', 'check']) {
       expect(main.stdout).toContain(`  ${command}`)
     }
     // Every command's help is checked in process (src/program.test.ts); the binary prints the same.

@@ -4,7 +4,7 @@ import { MemoryRevocationList, MemoryUserStore, PasswordAuthenticator } from '@g
 import { createTestHasher } from '@gatehouse/core/testing'
 import { describeAuthenticator, describeUserStore } from '../src/index.js'
 
-describeUserStore('MemoryUserStore', async () => ({ store: new MemoryUserStore(), revocations: new MemoryRevocationList(), providerSessions: true, close: async () => {} }))
+describeUserStore('MemoryUserStore', async () => ({ store: new MemoryUserStore(), revocations: new MemoryRevocationList(), providerSessions: true, reportsChanges: true, close: async () => {} }))
 
 describeAuthenticator('PasswordAuthenticator over MemoryUserStore', async () => {
   const store = new MemoryUserStore()
