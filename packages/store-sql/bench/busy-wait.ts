@@ -46,7 +46,12 @@ try {
   const app = new Hono<AuthEnv>()
   auth.mount(app)
   app.get('/any', Protected(), (c) => c.text('ok'))
-  const login = () => app.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body: JSON.stringify({ username: 'bench-user', password: 'bench passphrase' }) })
+  const login = () =>
+    app.request(`${ORIGIN}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: ORIGIN },
+      body: JSON.stringify({ username: 'bench-user', password: 'bench passphrase' }),
+    })
   const cookie = (await login()).headers.getSetCookie()[0]!.split(';')[0]!
 
   for (const holdMs of [2000, 7000]) {

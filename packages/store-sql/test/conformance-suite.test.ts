@@ -20,7 +20,10 @@ describe('describeUserStore', () => {
     try {
       const output = join(dir, 'report.json')
       const code = await new Promise<number | null>((resolve, reject) => {
-        const child = spawn(`${ROOT}node_modules/.bin/vitest`, ['run', '--config', 'packages/store-sql/test/suite-checks/vitest.config.ts', '--reporter=json', `--outputFile=${output}`], { cwd: ROOT, stdio: 'ignore' })
+        const child = spawn(`${ROOT}node_modules/.bin/vitest`, ['run', '--config', 'packages/store-sql/test/suite-checks/vitest.config.ts', '--reporter=json', `--outputFile=${output}`], {
+          cwd: ROOT,
+          stdio: 'ignore',
+        })
         child.on('error', reject)
         child.on('close', resolve)
       })

@@ -5,7 +5,7 @@ import { holdWriteLock, openTestStore, removeTempDirectories, tempSQLiteURI, wat
 
 afterAll(removeTempDirectories)
 
-describe('SQLite writes behind another connection\'s write lock', () => {
+describe("SQLite writes behind another connection's write lock", () => {
   it('fail with StoreUnavailableError within about one busy timeout however many are queued, and succeed again once the lock goes', async () => {
     const uri = tempSQLiteURI()
     const sql = await openTestStore(uri, { sqlite: { busyTimeoutMs: 300 } })

@@ -198,9 +198,9 @@ export function describeUserStore(name: string, create: () => Promise<UserStoreF
        * Revocation cases need a list, provider cases a list that declares them (see
        * UserStoreFixture); the others are skipped, which the report shows.
        */
-      const providerList = (skip: (note?: string) => void): void => {
-        if (fixture.revocations === undefined) return skip('the fixture has no revocation list')
-        if (fixture.providerSessions !== true) return skip('the fixture does not declare providerSessions')
+      const providerList = (skip: (note?: string) => never): void => {
+        if (fixture.revocations === undefined) skip('the fixture has no revocation list')
+        if (fixture.providerSessions !== true) skip('the fixture does not declare providerSessions')
         list = fixture.revocations
         revokeProviderSessions = list.revokeProviderSessions!.bind(list)
       }
