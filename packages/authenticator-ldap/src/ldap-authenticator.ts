@@ -1,10 +1,9 @@
-import type { AuthResult, Authenticator, Credentials, SessionPrincipal, User } from '@gatehouse/core'
-import { AuthenticatorUnavailableError, isAuthError, normalizeUsername } from '@gatehouse/core'
+import type { AuthMetrics, AuthResult, Authenticator, AuthenticatorHealth, Credentials, Logger, SessionPrincipal, User } from '@gatehouse/core'
+import { AuthenticatorUnavailableError, NOOP_LOGGER, NOOP_METRICS, isAuthError, normalizeUsername } from '@gatehouse/core'
 import type { Client, Entry } from 'ldapts'
 import { ConnectionPool, LDAPServiceBindError } from './connection-pool.js'
 import { dnKey, escapeDNValue, normalizeDN, parseDN } from './distinguished-name.js'
-import type { LDAPConnection } from './ldap-connection.js'
-import { isResultCodeError } from './ldap-connection.js'
+import { LDAPConnection, LDAPTimeoutError, isResultCodeError } from './ldap-connection.js'
 import type { LDAPAuthenticatorOptions, ResolvedLDAPOptions } from './ldap-options.js'
 import { isLoopback, resolveLDAPOptions } from './ldap-options.js'
 
@@ -59,12 +58,15 @@ export class LDAPAuthenticator implements Authenticator {
   readonly #pool: ConnectionPool
   readonly #userAttributes: string[]
   readonly #checks = new Map<string, Check>()
+  #metrics: AuthMetrics = NOOP_METRICS
+  #logger: Logger
 
   /** Validates `options` (a `TypeError` at startup on any misconfiguration). Connects lazily. */
   constructor(options: LDAPAuthenticatorOptions) {
     this.#options = resolveLDAPOptions(options)
     this.id = this.#options.id
     this.#pool = new ConnectionPool(this.#options)
+    this.#logger = this.#options.logger
     const { usernameAttribute, displayNameAttribute, emailAttribute, groups } = this.#options
     this.#userAttributes = [
       ...new Set([usernameAttribute, displayNameAttribute, emailAttribute, ...(groups.strategy === 'memberOf' ? [groups.attribute] : [])]),
@@ -78,6 +80,60 @@ export class LDAPAuthenticator implements Authenticator {
     if (!tls.rejectUnauthorized) {
       logger.warn({ authenticator: this.id }, 'LDAP TLS certificates are not verified (tls.rejectUnauthorized: false): connections can be intercepted')
     }
+  }
+
+  /**
+   * Called by `createAuth`: binds are reported to the app's metrics (`directoryBind`), and the
+   * app's logger is used unless the options named one.
+   */
+  attach({ logger, metrics }: { readonly logger: Logger; readonly metrics: AuthMetrics }): void {
+    this.#metrics = metrics
+    if (this.#options.logger === NOOP_LOGGER) this.#logger = logger
+  }
+
+  /**
+   * Connects to the directory on a connection of its own (TCP, then TLS for ldaps:// or StartTLS)
+   * and binds as the service account when one is configured: each step with its duration, the
+   * TLS certificate's expiry, and the operation timeout as the deadline of the whole check.
+   * Never throws; the pool's connections are not touched, so a check never disturbs a login.
+   */
+  async health(): Promise<AuthenticatorHealth> {
+    const checks: Array<AuthenticatorHealth['checks'][number]> = []
+    const started = performance.now()
+    let connection: LDAPConnection | undefined
+    const deadlineMs = this.#options.connectTimeoutMs + this.#options.timeoutMs
+    let timer: NodeJS.Timeout | undefined
+    let late = false
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        late = true
+        reject(new LDAPTimeoutError(`LDAP health check timed out after ${deadlineMs} ms`))
+      }, deadlineMs)
+    })
+    try {
+      const opening = LDAPConnection.open(this.#options)
+      // A connection that arrives after the deadline is closed, not leaked.
+      opening.then((opened) => void (late && opened.destroy()), () => {})
+      connection = await Promise.race([opening, deadline])
+      const expires = connection.certificateExpiresAt
+      checks.push({ name: 'connect', ok: true, durationMs: elapsedMs(started), ...(expires !== undefined && { certificateExpiresAt: expires }) })
+      const service = this.#options.service
+      if (service !== null) {
+        const bindStarted = performance.now()
+        try {
+          await Promise.race([connection.run('service account bind', (client) => client.bind(service.dn, service.password)), deadline])
+          checks.push({ name: 'service bind', ok: true, durationMs: elapsedMs(bindStarted) })
+        } catch (error) {
+          checks.push({ name: 'service bind', ok: false, durationMs: elapsedMs(bindStarted), error: errorText(error) })
+        }
+      }
+    } catch (error) {
+      checks.push({ name: 'connect', ok: false, durationMs: elapsedMs(started), error: errorText(error) })
+    } finally {
+      clearTimeout(timer)
+      connection?.destroy()
+    }
+    return { ok: checks.every((check) => check.ok), checks }
   }
 
   /** How many connections this authenticator has opened since it was made (connections are reused). */
@@ -150,7 +206,7 @@ export class LDAPAuthenticator implements Authenticator {
     const entry = searchEntries[0]
     if (searchEntries.length !== 1 || entry === undefined) {
       if (searchEntries.length > 1) {
-        this.#options.logger.warn({ authenticator: this.id, username }, 'LDAP username matches several entries: login refused')
+        this.#logger.warn({ authenticator: this.id, username }, 'LDAP username matches several entries: login refused')
       }
       await this.#dummyBind(password)
       return null
@@ -178,11 +234,19 @@ export class LDAPAuthenticator implements Authenticator {
 
   /** Binds; `false` when the server refused the credentials, throws when it could not answer. */
   async #bind(connection: LDAPConnection, dn: string, password: string): Promise<boolean> {
+    const started = performance.now()
+    const report = (outcome: 'ok' | 'refused' | 'error') =>
+      this.#metrics.directoryBind({ authenticator: this.id, outcome, seconds: (performance.now() - started) / 1000 })
     try {
       await connection.run('user bind', (client) => client.bind(dn, password))
+      report('ok')
       return true
     } catch (error) {
-      if (isResultCodeError(error) && REJECTING_BIND_CODES.has(error.code)) return false
+      if (isResultCodeError(error) && REJECTING_BIND_CODES.has(error.code)) {
+        report('refused')
+        return false
+      }
+      report('error')
       throw error
     }
   }
@@ -289,11 +353,20 @@ export class LDAPAuthenticator implements Authenticator {
   #unavailable(error: unknown, step: string): AuthenticatorUnavailableError {
     if (isAuthError(error, 'ERR_AUTHENTICATOR_UNAVAILABLE')) return error as AuthenticatorUnavailableError
     if (error instanceof LDAPServiceBindError) {
-      this.#options.logger.error({ authenticator: this.id, step, err: error.message }, 'LDAP service account bind failed: check bindDN and bindPassword')
+      this.#logger.error({ authenticator: this.id, step, err: error.message }, 'LDAP service account bind failed: check bindDN and bindPassword')
     }
     const detail = error instanceof Error ? error.message : String(error)
     return new AuthenticatorUnavailableError(this.id, { cause: error, message: `LDAP directory unavailable during ${step}: ${detail}` })
   }
+}
+
+function elapsedMs(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof AggregateError) return error.message
+  return error instanceof Error ? error.message : String(error)
 }
 
 /** The values of an attribute (names compared case-insensitively), as strings. */

@@ -101,6 +101,13 @@ export class LDAPConnection {
     throw new AggregateError(errors, `no LDAP server reachable (${settings.endpoints.map((e) => e.url).join(', ')})`)
   }
 
+  /** When the server's TLS certificate expires (ISO date), for ldaps:// and StartTLS; `undefined` in plaintext. */
+  get certificateExpiresAt(): string | undefined {
+    const secure = this.#tlsSocket ?? (this.#socket instanceof tls.TLSSocket ? this.#socket : undefined)
+    const validTo = secure?.getPeerCertificate()?.valid_to
+    return validTo ? new Date(validTo).toISOString() : undefined
+  }
+
   /** Open and not known to be broken. */
   get usable(): boolean {
     return !this.#closed && !this.#socket.destroyed && this.#tlsSocket?.destroyed !== true && this.client.isConnected
