@@ -1,5 +1,5 @@
-import type { Auth, AuthEnv, AuthResult, Authenticator, AuthenticatorHealth, Credentials, SessionPrincipal, User } from '@gatehouse/core'
-import { AuthenticatorUnavailableError, isAuthError, normalizeUsername } from '@gatehouse/core'
+import type { Auth, AuthEnv, AuthMetrics, AuthResult, Authenticator, AuthenticatorHealth, Credentials, Logger, SessionPrincipal, User } from '@gatehouse/core'
+import { AuthenticatorUnavailableError, NOOP_METRICS, isAuthError, normalizeUsername } from '@gatehouse/core'
 import type { Hono } from 'hono'
 import type { JWTPayload, ProtectedHeaderParameters } from 'jose'
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose'
@@ -93,6 +93,7 @@ export class OIDCAuthenticator implements Authenticator {
   #failure: AuthenticatorUnavailableError | null = null
   #closed = false
   #signatureChecks = 0
+  #metrics: AuthMetrics = NOOP_METRICS
 
   /** Validates `options` (a `TypeError` at startup on any misconfiguration). Contacts the provider lazily. */
   constructor(options: OIDCAuthenticatorOptions) {
@@ -104,6 +105,15 @@ export class OIDCAuthenticator implements Authenticator {
     this.#loggedOut = new LoggedOutSessions(this.#options.maxCachedTokens, 24 * 3600 * 1000)
     if (this.#options.browserLogin !== null) this.loginButton = { label: this.#options.name, path: `${this.#options.routesPath}/login` }
     if (this.#options.passwordGrant) this.authenticate = (args) => this.#passwordLogin(args.credentials)
+  }
+
+  /**
+   * Called by `createAuth`: token validations (`tokenValidation`, with whether the cache answered)
+   * and requests to the provider (`providerFetch`: discovery, JWKS, introspection, token endpoint)
+   * are reported to the app's metrics.
+   */
+  attach({ metrics }: { readonly logger: Logger; readonly metrics: AuthMetrics }): void {
+    this.#metrics = metrics
   }
 
   /** Options after defaults (for the routes and tests). */
@@ -142,10 +152,45 @@ export class OIDCAuthenticator implements Authenticator {
    */
   verifyAccessToken(token: string): Promise<AuthResult> {
     if (token.length > MAX_TOKEN_LENGTH) return REJECTED_ANSWER
+    const started = performance.now()
     const key = TokenCache.key(token)
     const cached = this.#cache.get(key)
-    if (cached !== undefined) return this.#loggedOut.has(cached) ? REJECTED_ANSWER : cached.answer
-    return this.#verifyUncached(token, key)
+    if (cached !== undefined) {
+      const refused = this.#loggedOut.has(cached)
+      this.#metrics.tokenValidation({ authenticator: this.id, outcome: refused ? 'invalid' : 'valid', cached: true, seconds: (performance.now() - started) / 1000 })
+      return refused ? REJECTED_ANSWER : cached.answer
+    }
+    const checking = this.#verifyUncached(token, key)
+    const report = (outcome: 'valid' | 'invalid' | 'unavailable') =>
+      this.#metrics.tokenValidation({ authenticator: this.id, outcome, cached: false, seconds: (performance.now() - started) / 1000 })
+    // Another issuer's token (skipped) is not ours to count.
+    checking.then(
+      (result) => result.outcome !== 'skipped' && report(result.outcome === 'authenticated' ? 'valid' : 'invalid'),
+      () => report('unavailable'),
+    )
+    return checking
+  }
+
+  /**
+   * Every request to the provider goes through here (openid-client's and the key set's), so each
+   * is counted by endpoint: discovery, the token endpoint, introspection (the JWKS reports itself).
+   */
+  #measuredFetch(limits: { timeoutMs: number; maxBytes: number }, endpoints: () => client.ServerMetadata | undefined): client.CustomFetch {
+    return async (url, init) => {
+      const endpoint = endpointOf(String(url), endpoints())
+      const started = performance.now()
+      const report = (outcome: 'ok' | 'error') =>
+        endpoint !== undefined && this.#metrics.providerFetch({ authenticator: this.id, endpoint, outcome, seconds: (performance.now() - started) / 1000 })
+      try {
+        const response = await boundedFetch(url, init as RequestInit, limits)
+        // A 4xx is the provider's answer (an expired refresh token); only 5xx means it failed.
+        report(response.status >= 500 ? 'error' : 'ok')
+        return response
+      } catch (error) {
+        report('error')
+        throw error
+      }
+    }
   }
 
   async #verifyUncached(token: string, key: string): Promise<AuthResult> {
@@ -245,7 +290,8 @@ export class OIDCAuthenticator implements Authenticator {
   async #discover(): Promise<ProviderContext> {
     const { issuer, clientId, clientSecret, endpoints, timeoutMs, allowInsecureRequests } = this.#options
     const fetchLimits = { timeoutMs, maxBytes: MAX_METADATA_BYTES }
-    const customFetch: client.CustomFetch = (url, init) => boundedFetch(url, init as RequestInit, fetchLimits)
+    let known: client.ServerMetadata | undefined
+    const customFetch = this.#measuredFetch(fetchLimits, () => known)
     const clientAuth = clientSecret === undefined ? client.None() : client.ClientSecretBasic(clientSecret)
     let config: client.Configuration
     if (endpoints === undefined) {
@@ -271,13 +317,18 @@ export class OIDCAuthenticator implements Authenticator {
     config[client.customFetch] = customFetch
     config.timeout = Math.ceil(timeoutMs / 1000)
     const metadata = config.serverMetadata()
+    known = metadata
     // A discovery document may name any URL: the same https-or-loopback rule as the issuer.
     for (const name of ['jwks_uri', 'token_endpoint', 'authorization_endpoint', 'introspection_endpoint', 'end_session_endpoint', 'userinfo_endpoint'] as const) {
       const url = metadata[name]
       if (url !== undefined && (typeof url !== 'string' || !isAllowedURL(url))) throw new ProviderRequestError(`${name} must be https (plain http only on loopback)`)
     }
     if (typeof metadata.jwks_uri !== 'string') throw new ProviderRequestError('the provider publishes no jwks_uri')
-    const keys = new RemoteKeySet(metadata.jwks_uri, { ...this.#options.keySet, timeoutMs })
+    const keys = new RemoteKeySet(metadata.jwks_uri, {
+      ...this.#options.keySet,
+      timeoutMs,
+      onFetch: ({ outcome, seconds }) => this.#metrics.providerFetch({ authenticator: this.id, endpoint: 'jwks', outcome, seconds }),
+    })
     return { config, keys, metadata }
   }
 
@@ -483,4 +534,13 @@ function toTokens(response: client.TokenEndpointResponse): OIDCTokens {
     expiresAt: typeof response.expires_in === 'number' ? new Date(Date.now() + response.expires_in * 1000) : undefined,
     scope: response.scope,
   }
+}
+
+/** Which provider endpoint a request goes to, by its URL (the query aside); `undefined` for others. */
+function endpointOf(url: string, metadata: client.ServerMetadata | undefined): 'discovery' | 'token' | 'introspection' | undefined {
+  const bare = url.split('?')[0]
+  if (metadata === undefined) return bare?.includes('/.well-known/') ? 'discovery' : undefined
+  if (bare === metadata.token_endpoint) return 'token'
+  if (bare === metadata.introspection_endpoint) return 'introspection'
+  return bare?.includes('/.well-known/') ? 'discovery' : undefined
 }

@@ -20,6 +20,8 @@ export interface RemoteKeySetOptions extends FetchLimits {
   readonly cooldownMs: number
   /** Older key sets are refreshed in the background; the old one answers meanwhile. */
   readonly maxAgeMs: number
+  /** Told of every fetch of the key set: whether it gave a usable key set, and how long it took. */
+  readonly onFetch?: (args: { readonly outcome: 'ok' | 'error'; readonly seconds: number }) => void
 }
 
 /**
@@ -102,6 +104,8 @@ export class RemoteKeySet {
   async #fetch(): Promise<void> {
     this.#lastAttemptAt = Date.now()
     this.#fetches++
+    const started = performance.now()
+    const report = (outcome: 'ok' | 'error') => this.#options.onFetch?.({ outcome, seconds: (performance.now() - started) / 1000 })
     try {
       const body = await fetchJSON(this.#url, this.#options, 'application/jwk-set+json, application/json')
       const jwks = parseKeySet(body)
@@ -110,8 +114,10 @@ export class RemoteKeySet {
       this.#kids = new Set(jwks.keys.flatMap((key) => (typeof key.kid === 'string' ? [key.kid] : [])))
       this.#loadedAt = Date.now()
       this.#lastError = null
+      report('ok')
     } catch (error) {
       this.#lastError = error as Error
+      report('error')
       throw error
     }
   }
