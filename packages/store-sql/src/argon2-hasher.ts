@@ -1,5 +1,5 @@
-import type { PasswordHasher } from '@gatehouse/core'
-import { WeakPasswordError } from '@gatehouse/core'
+import type { AuthMetrics, PasswordHasher } from '@gatehouse/core'
+import { NOOP_METRICS, WeakPasswordError } from '@gatehouse/core'
 import argon2 from 'argon2'
 import { Semaphore } from './semaphore.js'
 
@@ -60,6 +60,7 @@ export class Argon2Hasher implements PasswordHasher {
   readonly parameters: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number }
   readonly maxPasswordBytes: number
   readonly #slots: Semaphore
+  #metrics: Pick<AuthMetrics, 'hasherQueue'> = NOOP_METRICS
 
   constructor(options: Argon2HasherOptions = {}) {
     const memoryCost = options.memoryCost ?? ARGON2_DEFAULTS.memoryCost
@@ -89,7 +90,7 @@ export class Argon2Hasher implements PasswordHasher {
   async hash(password: string): Promise<string> {
     if (typeof password !== 'string') throw new TypeError('Argon2Hasher.hash: password must be a string')
     if (Buffer.byteLength(password) > this.maxPasswordBytes) throw new WeakPasswordError([`longer than ${this.maxPasswordBytes} bytes`])
-    return this.#slots.run(() => argon2.hash(password, { type: argon2.argon2id, ...this.parameters }))
+    return this.#run(() => argon2.hash(password, { type: argon2.argon2id, ...this.parameters }))
   }
 
   async verify({ hash, password }: { readonly hash: string; readonly password: string }): Promise<boolean> {
@@ -97,7 +98,7 @@ export class Argon2Hasher implements PasswordHasher {
     if (Buffer.byteLength(password) > this.maxPasswordBytes) return false
     if (!plausibleHash(hash)) return false
     try {
-      return await this.#slots.run(() => argon2.verify(hash, password))
+      return await this.#run(() => argon2.verify(hash, password))
     } catch {
       // A hash argon2 cannot parse is a failed login, not a server error.
       return false
@@ -111,6 +112,23 @@ export class Argon2Hasher implements PasswordHasher {
     } catch {
       return true
     }
+  }
+
+  /**
+   * Reports every hash and verify to `metrics.hasherQueue`: how many were waiting ahead of it and
+   * how long it waited for a slot. `SQLPasswordAuthenticator.attach` forwards the app's metrics here.
+   */
+  attach({ metrics }: { readonly metrics: Pick<AuthMetrics, 'hasherQueue'> }): void {
+    this.#metrics = metrics
+  }
+
+  async #run<T>(task: () => Promise<T>): Promise<T> {
+    const depth = this.#slots.waiting
+    const started = performance.now()
+    return this.#slots.run(() => {
+      this.#metrics.hasherQueue({ depth, waitSeconds: (performance.now() - started) / 1000 })
+      return task()
+    })
   }
 
   /** Hashes and verifies waiting for a slot (for metrics and tests). */

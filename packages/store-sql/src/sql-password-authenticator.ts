@@ -1,4 +1,4 @@
-import type { AuthResult, Credentials, PasswordHasher, UserStore } from '@gatehouse/core'
+import type { AuthMetrics, AuthResult, Credentials, Logger, PasswordHasher, UserStore } from '@gatehouse/core'
 import { PasswordAuthenticator } from '@gatehouse/core'
 
 /** Options of {@link SQLPasswordAuthenticator}. */
@@ -29,13 +29,21 @@ export interface SQLPasswordAuthenticatorOptions {
  */
 export class SQLPasswordAuthenticator extends PasswordAuthenticator {
   readonly #maxPasswordBytes: number
+  readonly #hasher: PasswordHasher
 
   constructor(options: SQLPasswordAuthenticatorOptions) {
     super({ id: options.id ?? 'sql', store: options.store, hasher: options.hasher })
+    this.#hasher = options.hasher
     this.#maxPasswordBytes = options.maxPasswordBytes ?? 1024
     if (!Number.isInteger(this.#maxPasswordBytes) || this.#maxPasswordBytes < 1) {
       throw new TypeError('SQLPasswordAuthenticator: maxPasswordBytes must be a positive integer')
     }
+  }
+
+  /** Called by `createAuth`: a hasher that reports its queue (the Argon2 hasher) gets the app's metrics. */
+  attach(args: { readonly logger: Logger; readonly metrics: AuthMetrics }): void {
+    const hasher = this.#hasher as PasswordHasher & { attach?: (args: { readonly metrics: AuthMetrics }) => void }
+    if (typeof hasher.attach === 'function') hasher.attach({ metrics: args.metrics })
   }
 
   override async authenticate(args: { readonly credentials: Credentials; readonly request: Request }): Promise<AuthResult> {
