@@ -1,10 +1,14 @@
 import type { Auth, AuthEnv, Authenticator, Logger } from '@gatehouse/core'
-import { Protected, createAuth, isAuthenticated } from '@gatehouse/core'
+import { createAuth, isAuthenticated } from '@gatehouse/core'
+import type { PrometheusMetrics } from '@gatehouse/observability'
+import { createPrometheusMetrics, openAPIGuards } from '@gatehouse/observability'
 import { casbinGuard, principalOf } from '@gatehouse/policy-casbin'
 import type { SQLStore } from '@gatehouse/store-sql'
-import type { Context } from 'hono'
-import { Hono } from 'hono'
+import { OpenAPIHono, createRoute } from '@hono/zod-openapi'
+import type { Context, Hono } from 'hono'
 import { html, raw } from 'hono/html'
+import type { DocsOIDC } from './operations.js'
+import { healthRoute, metricsRoute, mountDocs, operatorToken } from './operations.js'
 import { entriesPolicy } from './policy.js'
 import { roles } from './roles.js'
 
@@ -16,6 +20,12 @@ export interface DemoOptions {
   readonly secret: string
   readonly secureCookies: boolean
   readonly logger: Logger
+  /** Where Gatehouse's metrics go; a fresh prom-client registry by default. */
+  readonly metrics?: PrometheusMetrics
+  /** `METRICS_TOKEN`: the bearer token of `/metrics` and of `/health`'s details; unset → `/metrics` is a 404. */
+  readonly metricsToken?: string | undefined
+  /** The OpenID provider's login in Swagger UI's "Authorize" (when `OIDC_*` is set). */
+  readonly docsOIDC?: DocsOIDC | undefined
 }
 
 interface Entry {
@@ -33,7 +43,8 @@ interface Entry {
  * JSON API: reading and adding entries need the view / edit permissions, changing or deleting one
  * is decided by the Casbin policy of `policy.ts` (a User only their own, an Administrator any).
  */
-export function createDemoApp(options: DemoOptions): { app: Hono<AuthEnv>; auth: Auth } {
+export function createDemoApp(options: DemoOptions): { app: Hono<AuthEnv>; auth: Auth; metrics: PrometheusMetrics } {
+  const metrics = options.metrics ?? createPrometheusMetrics()
   const auth = createAuth({
     roles,
     authenticators: [options.sql.authenticator, ...(options.authenticators ?? [])],
@@ -41,6 +52,7 @@ export function createDemoApp(options: DemoOptions): { app: Hono<AuthEnv>; auth:
     throttle: options.sql.throttle,
     session: { secret: options.secret, secure: options.secureCookies },
     logger: options.logger,
+    metrics,
   })
   const entries: Entry[] = [{ id: 1, text: 'Welcome to the Gatehouse demo.', author: null }]
   let nextId = 2
@@ -52,20 +64,19 @@ export function createDemoApp(options: DemoOptions): { app: Hono<AuthEnv>; auth:
     return { owner: author ? principalOf(author) : '' }
   }
 
-  const app = new Hono<AuthEnv>()
+  const app = new OpenAPIHono<AuthEnv>()
   // A database that goes away mid-request (e.g. /admin's account count) is a 503, not a 500.
   app.onError(auth.onError)
+  // The operator's routes come before auth.middleware(): the metrics token is never taken for a
+  // credential (a JWT-looking token never reaches the OpenID provider), and a probe costs no session work.
+  const operator = operatorToken(options.metricsToken)
+  app.get('/metrics', metricsRoute(metrics, operator))
+  app.get('/health', healthRoute(auth, options.sql, operator))
   app.use(auth.middleware())
   app.route('/auth', auth.routes())
-
-  app.get('/health', async (c) => {
-    try {
-      const schema = await options.sql.schemaStatus()
-      return c.json({ status: schema.current ? 'ok' : 'schema-outdated' }, schema.current ? 200 : 503)
-    } catch {
-      return c.json({ status: 'database-unavailable' }, 503)
-    }
-  })
+  // One guard object per route drives both the check and the OpenAPI document (see /docs).
+  const guarded = openAPIGuards({ protect: auth.protect, schemes: options.docsOIDC !== undefined ? ['session', 'bearer', 'oidc'] : ['session', 'bearer'] })
+  mountDocs(app, auth, options.docsOIDC)
 
   app.get('/', (c) => {
     const user = c.var.user
@@ -79,7 +90,8 @@ export function createDemoApp(options: DemoOptions): { app: Hono<AuthEnv>; auth:
     return c.html(page('Gatehouse demo', html`<h1>Gatehouse demo</h1>${who}`))
   })
 
-  app.get('/admin', Protected(['Administrator']), async (c) => {
+  const admin = guarded(['Administrator'])
+  app.openapi(createRoute({ method: 'get', path: '/admin', summary: 'The admin page (HTML)', ...admin.route, responses: { ...admin.responses, 200: { description: 'The admin page.' } } }), async (c) => {
     const count = await options.sql.accounts.count()
     return c.html(
       page(
@@ -91,8 +103,14 @@ export function createDemoApp(options: DemoOptions): { app: Hono<AuthEnv>; auth:
     )
   })
 
-  app.get('/api/entries', Protected({ requiredPermissions: ['view'] }), (c) => c.json({ entries }))
-  app.post('/api/entries', Protected({ requiredPermissions: ['edit'] }), async (c) => {
+  const view = guarded({ requiredPermissions: ['view'] })
+  const edit = guarded({ requiredPermissions: ['edit'] })
+  // PUT and DELETE are decided by the Casbin policy; the document names what every caller needs
+  // first (a signed-in user) and says that the policy decides the rest.
+  const owned = { security: guarded().route.security, description: 'Requires a signed-in user; the Casbin policy of policy.ts decides: a User only their own entries, an Administrator any.' }
+  const forbidden = { 401: { description: 'Not signed in.' }, 403: { description: 'The policy refuses (`ERR_FORBIDDEN`).' }, 404: { description: 'No such entry.' } }
+  app.openapi(createRoute({ method: 'get', path: '/api/entries', summary: 'List the entries', ...view.route, responses: { ...view.responses, 200: { description: '`{ entries }`' } } }), (c) => c.json({ entries }))
+  app.openapi(createRoute({ method: 'post', path: '/api/entries', summary: 'Add an entry: `{ "text": "..." }`', ...edit.route, responses: { ...edit.responses, 201: { description: '`{ entry }`' }, 400: { description: 'No text, or more than 500 characters.' } } }), async (c) => {
     const body = (await c.req.json().catch(() => null)) as { text?: unknown } | null
     if (typeof body?.text !== 'string' || body.text.trim() === '' || body.text.length > 500) {
       return c.json({ error: { code: 'ERR_BAD_REQUEST', message: 'Send {"text": "..."} (1 to 500 characters).' } }, 400)
@@ -102,7 +120,7 @@ export function createDemoApp(options: DemoOptions): { app: Hono<AuthEnv>; auth:
     entries.push(entry)
     return c.json({ entry }, 201)
   })
-  app.put('/api/entries/:id', casbinGuard(entriesPolicy, { object: entryObject, action: 'edit' }), async (c) => {
+  app.openapi(createRoute({ method: 'put', path: '/api/entries/{id}', summary: 'Change an entry', ...owned, middleware: casbinGuard(entriesPolicy, { object: entryObject, action: 'edit' }), responses: { ...forbidden, 200: { description: '`{ entry }`' }, 400: { description: 'No text, or more than 500 characters.' } } }), async (c) => {
     const entry = find(c)
     if (entry === undefined) return c.json({ error: { code: 'ERR_NOT_FOUND', message: 'No such entry.' } }, 404)
     const body = (await c.req.json().catch(() => null)) as { text?: unknown } | null
@@ -112,14 +130,14 @@ export function createDemoApp(options: DemoOptions): { app: Hono<AuthEnv>; auth:
     entry.text = body.text.trim()
     return c.json({ entry })
   })
-  app.delete('/api/entries/:id', casbinGuard(entriesPolicy, { object: entryObject, action: 'delete' }), (c) => {
+  app.openapi(createRoute({ method: 'delete', path: '/api/entries/{id}', summary: 'Delete an entry', ...owned, middleware: casbinGuard(entriesPolicy, { object: entryObject, action: 'delete' }), responses: { ...forbidden, 204: { description: 'Deleted.' } } }), (c) => {
     const index = entries.findIndex((entry) => entry.id === Number(c.req.param('id')))
     if (index < 0) return c.json({ error: { code: 'ERR_NOT_FOUND', message: 'No such entry.' } }, 404)
     entries.splice(index, 1)
     return c.body(null, 204)
   })
 
-  return { app, auth }
+  return { app, auth, metrics }
 }
 
 function logoutForm(auth: Auth, c: Context) {

@@ -11,6 +11,8 @@ export interface DemoConfig {
   readonly secureCookies: boolean
   readonly ldap: LDAPConfig | undefined
   readonly oidc: OIDCConfig | undefined
+  /** `METRICS_TOKEN`: the bearer token of `/metrics` and `/health`'s details; undefined = `/metrics` answers 404. */
+  readonly metricsToken: string | undefined
 }
 
 /** `OIDC_*`: bearer tokens from an OpenID provider (Keycloak or any), and its browser login. */
@@ -28,6 +30,8 @@ export interface OIDCConfig {
   readonly postLogoutRedirectUri: string | undefined
   /** The login button says "Sign in with <name>". */
   readonly name: string
+  /** `OIDC_DOCS_CLIENT_ID`: the public client (PKCE) Swagger UI's "Authorize" logs in as; default: `clientId`. */
+  readonly docsClientId: string
 }
 
 export interface LDAPConfig {
@@ -54,7 +58,11 @@ export function loadConfig(env: Record<string, string | undefined>): DemoConfig 
   if (secret !== undefined && secret.length < 32) throw new ConfigError('AUTH_SECRET must be at least 32 characters (try: openssl rand -base64 32)')
   const secure = env.AUTH_COOKIE_SECURE ?? 'false'
   if (secure !== 'true' && secure !== 'false') throw new ConfigError(`AUTH_COOKIE_SECURE must be "true" or "false", got "${secure}"`)
-  return { port, dbURI: nonEmpty(env.AUTH_DB_URI), secret, secureCookies: secure === 'true', ldap: loadLDAP(env), oidc: loadOIDC(env, port) }
+  const metricsToken = nonEmpty(env.METRICS_TOKEN)
+  if (metricsToken !== undefined && (metricsToken.length < 16 || /\s/.test(metricsToken))) {
+    throw new ConfigError('METRICS_TOKEN must be at least 16 characters without spaces (try: openssl rand -base64 32)')
+  }
+  return { port, dbURI: nonEmpty(env.AUTH_DB_URI), secret, secureCookies: secure === 'true', ldap: loadLDAP(env), oidc: loadOIDC(env, port), metricsToken }
 }
 
 function loadLDAP(env: Record<string, string | undefined>): LDAPConfig | undefined {
@@ -109,6 +117,7 @@ function loadOIDC(env: Record<string, string | undefined>, port: number): OIDCCo
     redirectUri,
     postLogoutRedirectUri,
     name: nonEmpty(env.OIDC_NAME) ?? 'OpenID Connect',
+    docsClientId: nonEmpty(env.OIDC_DOCS_CLIENT_ID) ?? clientId,
   }
 }
 

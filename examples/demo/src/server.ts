@@ -16,8 +16,14 @@ import { ConfigError, loadConfig } from './config.js'
 const SECRET_FILE = '.gatehouse-secret'
 
 async function main(): Promise<void> {
-  const logger = pino({ name: 'gatehouse-demo', level: process.env.LOG_LEVEL ?? 'info' })
+  // JSON lines, one per event (audit events carry an `event` field); readable colours in a terminal.
+  const logger = pino({
+    name: 'gatehouse-demo',
+    level: process.env.LOG_LEVEL ?? 'info',
+    ...(process.stdout.isTTY && { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } }),
+  })
   const config = loadConfig(process.env)
+  for (const warning of configWarnings(config)) logger.warn({ event: 'config.warning' }, warning)
   // A wrong OIDC_* value stops the demo here, before a secret file or a database is written.
   if (config.oidc) oidcAuthenticator(config.oidc, { sessionSecret: randomBytes(32).toString('base64url'), logger })
   const sql = await openSQLStore({ uri: config.dbURI, logger })
@@ -26,7 +32,15 @@ async function main(): Promise<void> {
     ...(config.ldap ? [ldapAuthenticator(config.ldap, logger)] : []),
     ...(config.oidc ? [oidcAuthenticator(config.oidc, { sessionSecret: secret, logger })] : []),
   ]
-  const { app, auth } = createDemoApp({ sql, authenticators, secret, secureCookies: config.secureCookies, logger })
+  const { app, auth } = createDemoApp({
+    sql,
+    authenticators,
+    secret,
+    secureCookies: config.secureCookies,
+    logger,
+    metricsToken: config.metricsToken,
+    docsOIDC: config.oidc && { clientId: config.oidc.docsClientId, origin: new URL(config.oidc.redirectUri).origin },
+  })
   await createFirstAdmin(sql)
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: process.env.HOST ?? '127.0.0.1' }, (info) => {
@@ -38,6 +52,17 @@ async function main(): Promise<void> {
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+}
+
+/** Settings that work but that an operator should know about, logged once at startup. */
+function configWarnings(config: ReturnType<typeof loadConfig>): string[] {
+  return [
+    ...(config.secret === undefined ? ['AUTH_SECRET is not set: the demo uses a generated secret kept in .gatehouse-secret; set AUTH_SECRET in production'] : []),
+    ...(!config.secureCookies ? ['AUTH_COOKIE_SECURE is false: session cookies are sent over plain http (fine on localhost only)'] : []),
+    ...(config.metricsToken === undefined ? ['METRICS_TOKEN is not set: /metrics answers 404 and /health shows no details'] : []),
+    ...(config.oidc !== undefined && config.oidc.clientSecret === undefined ? ['OIDC_CLIENT_SECRET is not set: bearer tokens only, no "Sign in with" button'] : []),
+    ...(config.ldap !== undefined && config.ldap.bindDN === undefined ? ['LDAP_BIND_DN is not set: LDAP sessions cannot be re-validated against the directory'] : []),
+  ]
 }
 
 /** Only the demo makes up a secret: the library refuses to start without one. */

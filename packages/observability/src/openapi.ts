@@ -39,7 +39,7 @@ export type SecuritySchemeObject =
     }
 
 /** One alternative of an operation's `security`: scheme name → required scopes (or role names). */
-export type SecurityRequirement = Readonly<Record<string, readonly string[]>>
+export type SecurityRequirement = Record<string, string[]>
 
 /**
  * Gatehouse's security schemes for an OpenAPI document's `components.securitySchemes`: the session
@@ -114,7 +114,7 @@ export interface OpenAPIGuard {
   /** The guard as an operation's fields: `middleware`, `security`, `description` and `x-gatehouse-guard`. */
   readonly route: {
     readonly middleware: MiddlewareHandler<AuthEnv>
-    readonly security: readonly SecurityRequirement[]
+    readonly security: SecurityRequirement[]
     readonly description: string
     readonly 'x-gatehouse-guard': { readonly requiredRoles: readonly string[]; readonly requiredPermissions: readonly string[]; readonly requiredScopes: readonly string[]; readonly requireAll: boolean; readonly check: boolean; readonly optional: boolean }
   }
@@ -137,7 +137,7 @@ export interface OpenAPIGuard {
  * app.openapi(createRoute({ method: 'get', path: '/admin', ...admin.route, responses: { ...admin.responses, 200: { description: 'ok' } } }), handler)
  * ```
  */
-export function openAPIGuards<Requirements extends readonly string[] | ProtectedOptions<string, string> = readonly string[] | ProtectedOptions>(
+export function openAPIGuards<Requirements = readonly string[] | ProtectedOptions>(
   options: OpenAPIGuardsOptions<Requirements> = {},
 ): (requirements?: Requirements) => OpenAPIGuard {
   const protect = options.protect ?? (Protected as (requirements: Requirements) => MiddlewareHandler<AuthEnv>)
@@ -151,7 +151,7 @@ export function openAPIGuards<Requirements extends readonly string[] | Protected
   return (requirements) => {
     // The middleware first: it validates the requirements (a typo throws here, before any document).
     const middleware = protect((requirements ?? {}) as Requirements)
-    const guard: ProtectedOptions = Array.isArray(requirements) ? { requiredRoles: requirements as readonly string[] } : ((requirements ?? {}) as ProtectedOptions)
+    const guard: ProtectedOptions = Array.isArray(requirements) ? { requiredRoles: requirements as readonly string[] } : ((requirements ?? {}) as unknown as ProtectedOptions)
     const roles = [...(guard.requiredRoles ?? [])]
     const permissions = [...(guard.requiredPermissions ?? [])]
     const scopes = [...(guard.requiredScopes ?? [])]
@@ -168,7 +168,7 @@ export function openAPIGuards<Requirements extends readonly string[] | Protected
       middleware,
       route: Object.freeze({
         middleware,
-        security: Object.freeze(security),
+        security,
         description: describe({ roles, permissions, scopes, requireAll, optional, check: guard.check !== undefined }),
         'x-gatehouse-guard': Object.freeze({ requiredRoles: roles, requiredPermissions: permissions, requiredScopes: scopes, requireAll, check: guard.check !== undefined, optional }),
       }),
