@@ -2,7 +2,6 @@ import type { Context, Env, ErrorHandler, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { Hono } from 'hono'
 import { getCookie, setCookie } from 'hono/cookie'
-import { parse as parseCookies } from 'hono/utils/cookie'
 import { audit } from '../audit.js'
 import type { OutageCode } from '../errors.js'
 import { isAuthError, outageOf } from '../errors.js'
@@ -11,6 +10,7 @@ import { NOOP_METRICS } from '../metrics.js'
 import { AuthenticatorRegistry } from '../authenticators/authenticator-registry.js'
 import type { Authenticator, AuthenticatorHealth, ProviderSession } from '../authenticators/authenticator.js'
 import type { Logger } from '../internal/logger.js'
+import { readCookie } from '../internal/cookie.js'
 import { STDERR_LOGGER } from '../internal/logger.js'
 import { RoleRegistry } from '../model/role-registry.js'
 import type { PermissionNameOf, Role, RoleNameOf } from '../model/role.js'
@@ -310,8 +310,7 @@ export function createAuth<R extends Role>(options: CreateAuthOptions<R>): Auth<
     async getUser(request) {
       const authorization = request.headers.get('authorization')
       const bearer = authorization !== null && BEARER.test(authorization)
-      const cookieHeader = request.headers.get('cookie')
-      const cookie = bearer || cookieHeader === null ? undefined : parseCookies(cookieHeader, sessions.cookieName)[sessions.cookieName]
+      const cookie = bearer ? undefined : readCookie(request.headers.get('cookie'), sessions.cookieName)
       const { user, state } = await identify(auth, request, { bearer, cookie, address: () => undefined, refresh: false })
       if (state.unavailable !== undefined) throw state.error
       return user
@@ -399,7 +398,7 @@ function authMiddleware(auth: Auth): MiddlewareHandler<AuthEnv> {
   return async function gatehouseAuth(c, next) {
     const authorization = c.req.header('authorization')
     const bearer = authorization !== undefined && BEARER.test(authorization)
-    const cookie = bearer ? undefined : getCookie(c, sessions.cookieName)
+    const cookie = bearer ? undefined : readCookie(c.req.header('cookie'), sessions.cookieName)
     if (bearer || cookie !== undefined) {
       // The answer depends on the credential: keep it out of shared caches.
       c.header('Cache-Control', 'no-store')

@@ -1,6 +1,12 @@
-/** A small LRU map whose entries also expire after `ttlMs`. Bounded to `maxEntries`. */
+/** How often a hit moves its entry to the young end (ms): a move per hit churns the Map on the hot path. */
+const TOUCH_INTERVAL_MS = 1000
+
+/**
+ * A small LRU map whose entries also expire after `ttlMs`. Bounded to `maxEntries`; recency is
+ * kept to {@link TOUCH_INTERVAL_MS}, which is all an eviction order needs.
+ */
 export class TTLCache<K, V> {
-  readonly #entries = new Map<K, { value: V; expiresAt: number }>()
+  readonly #entries = new Map<K, { value: V; expiresAt: number; touchedAt: number }>()
   readonly #ttlMs: number
   readonly #maxEntries: number
 
@@ -17,15 +23,18 @@ export class TTLCache<K, V> {
       return undefined
     }
     // Re-insert so Map order is least-recently-used first.
-    this.#entries.delete(key)
-    this.#entries.set(key, entry)
+    if (now - entry.touchedAt >= TOUCH_INTERVAL_MS) {
+      entry.touchedAt = now
+      this.#entries.delete(key)
+      this.#entries.set(key, entry)
+    }
     return entry.value
   }
 
   set(key: K, value: V, now = Date.now()): void {
     if (this.#ttlMs <= 0 || this.#maxEntries <= 0) return
     this.#entries.delete(key)
-    this.#entries.set(key, { value, expiresAt: now + this.#ttlMs })
+    this.#entries.set(key, { value, expiresAt: now + this.#ttlMs, touchedAt: now })
     if (this.#entries.size > this.#maxEntries) {
       const oldest = this.#entries.keys().next()
       if (!oldest.done) this.#entries.delete(oldest.value)
