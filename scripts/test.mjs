@@ -11,11 +11,18 @@ const resultsFile = join(resultsDir, 'vitest.json')
 mkdirSync(resultsDir, { recursive: true })
 rmSync(resultsFile, { force: true })
 
-// Static checks count as tests of a full run: the type tests (a misspelled role must not compile)
-// live in the type check. `npm test -- <filter>` runs only vitest.
-const checks = process.argv.length > 2 ? [] : [
-  ['type check of the packages', join(ROOT, 'node_modules/.bin/tsc'), ['-b']],
-  ['type check of the tests and examples', join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.tests.json']],
+// The packages are built first, always: the end-to-end tests run the compiled CLI and demo, as
+// users do. Static checks count as tests: the type tests (a misspelled role must not compile) live
+// in the type check of the tests, and the linter keeps the code base formatted. A filtered run
+// (`npm test -- <filter>`) builds, then runs only vitest.
+const checks = [
+  ['build and type check of the packages', join(ROOT, 'node_modules/.bin/tsc'), ['-b']],
+  ...(process.argv.length > 2
+    ? []
+    : [
+        ['type check of the tests and examples', join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.tests.json']],
+        ['formatting and lint (Biome)', join(ROOT, 'node_modules/.bin/biome'), ['check', '.']],
+      ]),
 ]
 let checksFailed = 0
 for (const [name, command, args] of checks) {

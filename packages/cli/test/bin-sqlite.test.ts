@@ -1,4 +1,4 @@
-// The real binary, spawned as `npm run auth-user-admin` runs it, against SQLite files.
+// The real binary (compiled, as installed) against SQLite files, and the root script the README shows.
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { delimiter, join } from 'node:path'

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ROOT, openStore, removeTempDirectories, tempDatabase } from './helpers.js'
-import { BIN_ARGS, TSX, cleanEnv } from './spawn-cli.js'
+import { BIN_ARGS, CLI_COMMAND, cleanEnv } from './spawn-cli.js'
 
 afterAll(removeTempDirectories)
 
@@ -21,7 +21,7 @@ interface Session {
  * `stty -a`. `script -e` exits with the binary's exit code.
  */
 function onTerminal(args: string[]): Session {
-  const cli = [TSX, ...BIN_ARGS, ...args].map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(' ')
+  const cli = [CLI_COMMAND, ...BIN_ARGS, ...args].map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(' ')
   const command = `${cli}; code=$?; stty -a; exit $code`
   const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: cleanEnv({ TERM: 'dumb' }), stdio: ['pipe', 'pipe', 'pipe'] })
   let screen = ''

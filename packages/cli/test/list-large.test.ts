@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import { SQLDatabase } from '@gatehouse/store-sql'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT, removeTempDirectories, tempDatabase } from './helpers.js'
-import { BIN_ARGS, TSX, cleanEnv, spawnCLI } from './spawn-cli.js'
+import { BIN_ARGS, CLI_COMMAND, cleanEnv, spawnCLI } from './spawn-cli.js'
 
 const USERS = 100_000
 // Enough for the CLI (it lists 100 000 users in about 24 MB of heap), too little to hold the
@@ -72,7 +72,7 @@ describe('list-users with 100 000 users', () => {
 describe('list-users into a reader that stops early (`| head`)', () => {
   it('stops quietly with exit 0, no EPIPE stack trace', async () => {
     const result = await new Promise<{ code: number | null; stderr: string; firstChunk: string }>((resolve, reject) => {
-      const child = spawn(TSX, [...BIN_ARGS, 'list-users', '--db', db], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(CLI_COMMAND, [...BIN_ARGS, 'list-users', '--db', db], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
       let stderr = ''
       let firstChunk = ''
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
