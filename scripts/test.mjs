@@ -33,11 +33,7 @@ for (const [name, command, args] of checks) {
   }
 }
 
-const status = run(
-  join(ROOT, 'node_modules/.bin/vitest'),
-  ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`, ...process.argv.slice(2)],
-  { allowFailure: true },
-)
+const status = run(join(ROOT, 'node_modules/.bin/vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`, ...process.argv.slice(2)], { allowFailure: true })
 
 let passed = 0
 let failed = 0

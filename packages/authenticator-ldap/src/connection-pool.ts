@@ -134,7 +134,13 @@ export class ConnectionPool {
     const service = this.#service
     this.#service = null
     const closing = this.#idle.splice(0).map((connection) => connection.close())
-    if (service !== null) closing.push(service.then((connection) => connection.close(), () => {}))
+    if (service !== null)
+      closing.push(
+        service.then(
+          (connection) => connection.close(),
+          () => {},
+        ),
+      )
     await Promise.allSettled(closing)
   }
 

@@ -1,4 +1,4 @@
-import { AndFilter, BerReader, BerWriter, EqualityFilter, FilterParser, SubstringFilter } from 'ldapts'
+import { AndFilter, BerReader, BerWriter, EqualityFilter, FilterParser, type SubstringFilter } from 'ldapts'
 import type { Filter } from 'ldapts'
 import { describe, expect, it } from 'vitest'
 import { FilterTemplate } from './filter-template.js'
@@ -13,18 +13,15 @@ function overTheWire(filter: Filter): Filter {
 describe('FilterTemplate', () => {
   const template = new FilterTemplate('(&(objectClass=person)(uid={username}))', ['username'])
 
-  it.each(['*', 'ali*', 'alice)(uid=*', '*)(|(uid=*', 'alice\0', 'a\\2a', '(uid=alice)', 'zoë ✓', ' '])(
-    'compares %j literally, as one equality value',
-    (username) => {
-      const filter = overTheWire(template.build({ username }))
-      expect(filter).toBeInstanceOf(AndFilter)
-      const clauses = (filter as AndFilter).filters
-      expect(clauses).toHaveLength(2)
-      expect(clauses[1]).toBeInstanceOf(EqualityFilter)
-      expect((clauses[1] as EqualityFilter).attribute).toBe('uid')
-      expect((clauses[1] as EqualityFilter).value).toBe(username)
-    },
-  )
+  it.each(['*', 'ali*', 'alice)(uid=*', '*)(|(uid=*', 'alice\0', 'a\\2a', '(uid=alice)', 'zoë ✓', ' '])('compares %j literally, as one equality value', (username) => {
+    const filter = overTheWire(template.build({ username }))
+    expect(filter).toBeInstanceOf(AndFilter)
+    const clauses = (filter as AndFilter).filters
+    expect(clauses).toHaveLength(2)
+    expect(clauses[1]).toBeInstanceOf(EqualityFilter)
+    expect((clauses[1] as EqualityFilter).attribute).toBe('uid')
+    expect((clauses[1] as EqualityFilter).value).toBe(username)
+  })
 
   it('substitutes inside substring and nested filters', () => {
     const filter = new FilterTemplate('(|(cn=*{username}*)(!(mail={username}@example.org)))', ['username']).build({ username: 'a*b' })

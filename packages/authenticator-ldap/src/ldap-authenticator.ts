@@ -68,9 +68,7 @@ export class LDAPAuthenticator implements Authenticator {
     this.#pool = new ConnectionPool(this.#options)
     this.#logger = this.#options.logger
     const { usernameAttribute, displayNameAttribute, emailAttribute, groups } = this.#options
-    this.#userAttributes = [
-      ...new Set([usernameAttribute, displayNameAttribute, emailAttribute, ...(groups.strategy === 'memberOf' ? [groups.attribute] : [])]),
-    ]
+    this.#userAttributes = [...new Set([usernameAttribute, displayNameAttribute, emailAttribute, ...(groups.strategy === 'memberOf' ? [groups.attribute] : [])])]
     const { logger, tls, endpoints } = this.#options
     for (const endpoint of endpoints) {
       if (!endpoint.secure && !tls.startTLS && !isLoopback(endpoint.host)) {
@@ -113,7 +111,10 @@ export class LDAPAuthenticator implements Authenticator {
     try {
       const opening = LDAPConnection.open(this.#options)
       // A connection that arrives after the deadline is closed, not leaked.
-      opening.then((opened) => void (late && opened.destroy()), () => {})
+      opening.then(
+        (opened) => void (late && opened.destroy()),
+        () => {},
+      )
       connection = await Promise.race([opening, deadline])
       const expires = connection.certificateExpiresAt
       checks.push({ name: 'connect', ok: true, durationMs: elapsedMs(started), ...(expires !== undefined && { certificateExpiresAt: expires }) })
@@ -235,8 +236,7 @@ export class LDAPAuthenticator implements Authenticator {
   /** Binds; `false` when the server refused the credentials, throws when it could not answer. */
   async #bind(connection: LDAPConnection, dn: string, password: string): Promise<boolean> {
     const started = performance.now()
-    const report = (outcome: 'ok' | 'refused' | 'error') =>
-      this.#metrics.directoryBind({ authenticator: this.id, outcome, seconds: (performance.now() - started) / 1000 })
+    const report = (outcome: 'ok' | 'refused' | 'error') => this.#metrics.directoryBind({ authenticator: this.id, outcome, seconds: (performance.now() - started) / 1000 })
     try {
       await connection.run('user bind', (client) => client.bind(dn, password))
       report('ok')
@@ -267,9 +267,7 @@ export class LDAPAuthenticator implements Authenticator {
   /** The entry at `dn` with the user attributes, or `null` when it does not exist (or is hidden). */
   async #readEntry(dn: string, read: <T>(what: string, step: (client: Client) => Promise<T>) => Promise<T>): Promise<Entry | null> {
     try {
-      const { searchEntries } = await read('entry read', (client) =>
-        client.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes: this.#userAttributes }),
-      )
+      const { searchEntries } = await read('entry read', (client) => client.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes: this.#userAttributes }))
       return searchEntries[0] ?? null
     } catch (error) {
       // noSuchObject (also what ACLs answer for hidden entries) or a DN the server cannot parse.
@@ -279,11 +277,7 @@ export class LDAPAuthenticator implements Authenticator {
   }
 
   /** Group DNs and names of a user, per the configured strategy. */
-  async #groups(
-    entry: Entry,
-    username: string,
-    read: <T>(what: string, step: (client: Client) => Promise<T>) => Promise<T>,
-  ): Promise<Array<{ dn: string; names: string[] }>> {
+  async #groups(entry: Entry, username: string, read: <T>(what: string, step: (client: Client) => Promise<T>) => Promise<T>): Promise<Array<{ dn: string; names: string[] }>> {
     const { groups } = this.#options
     if (groups.strategy === 'memberOf') {
       return values(entry, groups.attribute).map((dn) => ({ dn, names: [] }))

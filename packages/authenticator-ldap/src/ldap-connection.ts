@@ -65,8 +65,7 @@ export class LDAPConnection {
       timeout: settings.timeoutMs,
       connectTimeout: settings.connectTimeoutMs,
       createConnection: firstConnection as unknown as typeof net.connect,
-      createSecureConnection: ((...args: unknown[]) =>
-        endpoint.secure ? firstConnection() : upgrade(args[0] as tls.ConnectionOptions)) as unknown as typeof tls.connect,
+      createSecureConnection: ((...args: unknown[]) => (endpoint.secure ? firstConnection() : upgrade(args[0] as tls.ConnectionOptions))) as unknown as typeof tls.connect,
     })
   }
 
@@ -168,18 +167,13 @@ function tlsOptions(endpoint: LDAPEndpoint, settings: LDAPConnectionSettings): t
 /** TCP connect (and the TLS handshake for ldaps://) within `connectTimeoutMs`. */
 function connectSocket(endpoint: LDAPEndpoint, settings: LDAPConnectionSettings): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = endpoint.secure
-      ? tls.connect({ ...tlsOptions(endpoint, settings), port: endpoint.port })
-      : net.connect({ host: endpoint.host, port: endpoint.port })
+    const socket = endpoint.secure ? tls.connect({ ...tlsOptions(endpoint, settings), port: endpoint.port }) : net.connect({ host: endpoint.host, port: endpoint.port })
     const fail = (error: Error) => {
       clearTimeout(timer)
       socket.destroy()
       reject(error)
     }
-    const timer = setTimeout(
-      () => fail(new LDAPTimeoutError(`connecting to ${endpoint.url} timed out after ${settings.connectTimeoutMs} ms`)),
-      settings.connectTimeoutMs,
-    )
+    const timer = setTimeout(() => fail(new LDAPTimeoutError(`connecting to ${endpoint.url} timed out after ${settings.connectTimeoutMs} ms`)), settings.connectTimeoutMs)
     socket.once('error', fail)
     socket.once(endpoint.secure ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer)

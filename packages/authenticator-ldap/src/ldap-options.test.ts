@@ -83,7 +83,11 @@ describe('resolveLDAPOptions', () => {
     ['a zero timeout', { timeoutMs: 0 }, /timeoutMs: must be positive/],
     ['an unbounded timeout', { connectTimeoutMs: Number.POSITIVE_INFINITY }, /connectTimeoutMs/],
     ['a fractional timeout', { timeoutMs: 1.5 }, /timeoutMs: must be an integer/],
-    ['revalidation without a service account', { bindDN: undefined, bindPassword: undefined, userDNTemplate: 'uid={username},dc=org', revalidateAfterSeconds: 60 }, /revalidateAfterSeconds: needs a service account/],
+    [
+      'revalidation without a service account',
+      { bindDN: undefined, bindPassword: undefined, userDNTemplate: 'uid={username},dc=org', revalidateAfterSeconds: 60 },
+      /revalidateAfterSeconds: needs a service account/,
+    ],
     ['StartTLS on ldaps://', { url: 'ldaps://ldap.example.org', tls: { startTLS: true } }, /tls: startTLS is for ldap:\/\//],
     ['a CA for a plaintext URL', { tls: { ca: '-----BEGIN CERTIFICATE-----' } }, /tls: a CA is given but an ldap:\/\/ URL would not use TLS/],
     ['a group key that is a broken DN', { groupRoles: { 'cn=a,': 'Administrator' } }, /groupRoles: "cn=a," is not a valid DN/],

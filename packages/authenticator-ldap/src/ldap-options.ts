@@ -157,7 +157,10 @@ export const ldapOptionsSchema = z
     revalidateAfterSeconds: z.number().nonnegative('must not be negative').finite().optional(),
     maxIdleConnections: z.number().int().nonnegative().max(1000).optional(),
     maxConnections: z.number().int().positive().max(1000).optional(),
-    id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'must be letters, digits, ".", "_" or "-"').optional(),
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/i, 'must be letters, digits, ".", "_" or "-"')
+      .optional(),
     logger: logger.optional(),
   })
   .superRefine((options, ctx) => {

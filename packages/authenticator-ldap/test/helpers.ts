@@ -35,11 +35,7 @@ export async function createChainApp(ldap: LDAPAuthenticator | LDAPAuthenticator
   const hasher = createTestHasher()
   const sql = new PasswordAuthenticator({ id: 'sql', store, hasher })
   const view = new Permission({ name: 'view' })
-  const roles = [
-    new Role({ name: 'Administrator', permissions: [view] }),
-    new Role({ name: 'User', permissions: [view] }),
-    new Role({ name: 'Viewer', permissions: [view] }),
-  ]
+  const roles = [new Role({ name: 'Administrator', permissions: [view] }), new Role({ name: 'User', permissions: [view] }), new Role({ name: 'Viewer', permissions: [view] })]
   const auth = createAuth({
     roles,
     authenticators: [sql, ...(Array.isArray(ldap) ? ldap : [ldap])],
@@ -74,7 +70,7 @@ export async function addPerson(ldap: LDAPServerInfo, options: { groups?: string
   const uid = `${options.prefix ?? 'tmp'}-${randomBytes(4).toString('hex')}`
   const password = `${uid}-password`
   const dn = `uid=${uid},${ldap.peopleDN}`
-  await ldapadd(ldap, [ldifLine('dn', dn), 'objectClass: inetOrgPerson', `cn: ${uid}`, `sn: ${uid}`, `uid: ${uid}`, `userPassword: ${password}`].join('\n') + '\n')
+  await ldapadd(ldap, `${[ldifLine('dn', dn), 'objectClass: inetOrgPerson', `cn: ${uid}`, `sn: ${uid}`, `uid: ${uid}`, `userPassword: ${password}`].join('\n')}\n`)
   for (const group of options.groups ?? []) {
     await ldapModifyGroup(ldap, group, 'add', dn)
   }

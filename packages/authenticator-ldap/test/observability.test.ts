@@ -44,7 +44,10 @@ describe('LDAP metrics and health', () => {
       ['service bind', true],
     ])
     expect(plain.checks[0]!.certificateExpiresAt).toBeUndefined()
-    for (const tls of [{ url: ldap.ldapsUrl, tls: { ca: ldap.caPEM } }, { url: ldap.url, tls: { ca: ldap.caPEM, startTLS: true } }]) {
+    for (const tls of [
+      { url: ldap.ldapsUrl, tls: { ca: ldap.caPEM } },
+      { url: ldap.url, tls: { ca: ldap.caPEM, startTLS: true } },
+    ]) {
       const health = await make(tls).health()
       expect(health.ok).toBe(true)
       const expires = Date.parse(health.checks[0]!.certificateExpiresAt!)

@@ -17,9 +17,7 @@ export function ldapFromEnv(env: NodeJS.ProcessEnv, logger?: Logger): LDAPAuthen
     groups: env.LDAP_GROUP_BASE ? { strategy: 'search', base: env.LDAP_GROUP_BASE } : { strategy: 'memberOf' },
     groupRoles: parseGroupRoles(env.LDAP_GROUP_ROLES),
     // A CA file means TLS: ldaps:// as given, ldap:// upgraded with StartTLS (never plaintext).
-    tls: env.LDAP_CA_FILE
-      ? { ca: readFileSync(env.LDAP_CA_FILE), startTLS: urls.every((url) => url.startsWith('ldap://')) }
-      : undefined,
+    tls: env.LDAP_CA_FILE ? { ca: readFileSync(env.LDAP_CA_FILE), startTLS: urls.every((url) => url.startsWith('ldap://')) } : undefined,
     revalidateAfterSeconds: env.LDAP_BIND_DN ? 300 : undefined,
     logger,
   })
@@ -28,7 +26,10 @@ export function ldapFromEnv(env: NodeJS.ProcessEnv, logger?: Logger): LDAPAuthen
 /** 'admins=Administrator,staff=User' → { admins: ['Administrator'], staff: ['User'] }; repeat a group for several roles. */
 function parseGroupRoles(spec = ''): Record<string, string[]> {
   const map: Record<string, string[]> = Object.create(null)
-  for (const pair of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const at = pair.indexOf('=')
     if (at <= 0) throw new TypeError(`LDAP_GROUP_ROLES: "${pair}" is not group=Role`)
     const group = pair.slice(0, at).trim()

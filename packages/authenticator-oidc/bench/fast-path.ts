@@ -30,7 +30,13 @@ started = performance.now()
 for (let i = 0; i < 20_000; i++) await oidc.identify({ request: hotRequest })
 const cachedMicros = ((performance.now() - started) * 1000) / 20_000
 
-const auth = createAuth({ roles: [new Role({ name: 'Administrator' })], authenticators: [oidc], session: { secret: 'm'.repeat(40), secure: false }, revocations: new MemoryRevocationList(), logger: NOOP_LOGGER })
+const auth = createAuth({
+  roles: [new Role({ name: 'Administrator' })],
+  authenticators: [oidc],
+  session: { secret: 'm'.repeat(40), secure: false },
+  revocations: new MemoryRevocationList(),
+  logger: NOOP_LOGGER,
+})
 const app = new Hono<AuthEnv>()
 app.get('/bare', (c) => c.text('ok'))
 app.use('/guarded/*', auth.middleware())
@@ -44,5 +50,13 @@ await rate('/bare', {})
 await rate('/guarded/admin', { authorization: `Bearer ${hot}` })
 const bare = await rate('/bare', {})
 const guarded = await rate('/guarded/admin', { authorization: `Bearer ${hot}` })
-console.log(JSON.stringify({ firstVerificationMicros: Math.round(verifyMicros), cachedIdentifyMicros: +cachedMicros.toFixed(1), bareRequestsPerSecond: Math.round(bare), guardedRequestsPerSecond: Math.round(guarded), ratio: +(guarded / bare).toFixed(2) }))
+console.log(
+  JSON.stringify({
+    firstVerificationMicros: Math.round(verifyMicros),
+    cachedIdentifyMicros: +cachedMicros.toFixed(1),
+    bareRequestsPerSecond: Math.round(bare),
+    guardedRequestsPerSecond: Math.round(guarded),
+    ratio: +(guarded / bare).toFixed(2),
+  }),
+)
 await server.stop()

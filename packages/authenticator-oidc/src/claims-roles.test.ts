@@ -44,7 +44,17 @@ describe('roles from claims', () => {
   })
 
   test('missing or mistyped claims: no roles, no throw', () => {
-    for (const bad of [{}, { realm_access: 'admin' }, { realm_access: { roles: 'admin' } }, { realm_access: null }, { realm_access: ['admin'] }, { resource_access: [] }, { resource_access: { notes: 'editor' } }, { resource_access: { notes: { roles: [1, null, {}, ''] } } }, { groups: '/staff' }]) {
+    for (const bad of [
+      {},
+      { realm_access: 'admin' },
+      { realm_access: { roles: 'admin' } },
+      { realm_access: null },
+      { realm_access: ['admin'] },
+      { resource_access: [] },
+      { resource_access: { notes: 'editor' } },
+      { resource_access: { notes: { roles: [1, null, {}, ''] } } },
+      { groups: '/staff' },
+    ]) {
       expect(mapRoles(providerRoles(bad, roles({ groups: true })), roles()), JSON.stringify(bad)).toEqual([])
     }
   })

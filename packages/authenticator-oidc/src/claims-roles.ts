@@ -10,11 +10,11 @@ const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype'])
  */
 export function providerRoles(claims: Readonly<Record<string, unknown>>, options: ResolvedOIDCOptions['roles']): string[] {
   const found: string[] = []
-  if (options.realmRoles) found.push(...stringList(ownObject(claims, 'realm_access')?.['roles']))
+  if (options.realmRoles) found.push(...stringList(ownObject(claims, 'realm_access')?.roles))
   if (options.clientRolesFrom !== null) {
     const access = ownObject(claims, 'resource_access')
     const mine = access === undefined ? undefined : ownObject(access, options.clientRolesFrom)
-    found.push(...stringList(mine?.['roles']))
+    found.push(...stringList(mine?.roles))
   }
   if (options.groups) found.push(...stringList(ownValue(claims, 'groups')))
   return [...new Set(found)]
@@ -46,7 +46,7 @@ export function stringClaim(claims: Readonly<Record<string, unknown>>, name: str
 }
 
 function ownValue(object: Readonly<Record<string, unknown>>, key: string): unknown {
-  if (FORBIDDEN.has(key) || !Object.prototype.hasOwnProperty.call(object, key)) return undefined
+  if (FORBIDDEN.has(key) || !Object.hasOwn(object, key)) return undefined
   return object[key]
 }
 

@@ -161,8 +161,7 @@ export class OIDCAuthenticator implements Authenticator {
       return refused ? REJECTED_ANSWER : cached.answer
     }
     const checking = this.#verifyUncached(token, key)
-    const report = (outcome: 'valid' | 'invalid' | 'unavailable') =>
-      this.#metrics.tokenValidation({ authenticator: this.id, outcome, cached: false, seconds: (performance.now() - started) / 1000 })
+    const report = (outcome: 'valid' | 'invalid' | 'unavailable') => this.#metrics.tokenValidation({ authenticator: this.id, outcome, cached: false, seconds: (performance.now() - started) / 1000 })
     // Another issuer's token (skipped) is not ours to count.
     checking.then(
       (result) => result.outcome !== 'skipped' && report(result.outcome === 'authenticated' ? 'valid' : 'invalid'),
@@ -179,8 +178,7 @@ export class OIDCAuthenticator implements Authenticator {
     return async (url, init) => {
       const endpoint = endpointOf(String(url), endpoints())
       const started = performance.now()
-      const report = (outcome: 'ok' | 'error') =>
-        endpoint !== undefined && this.#metrics.providerFetch({ authenticator: this.id, endpoint, outcome, seconds: (performance.now() - started) / 1000 })
+      const report = (outcome: 'ok' | 'error') => endpoint !== undefined && this.#metrics.providerFetch({ authenticator: this.id, endpoint, outcome, seconds: (performance.now() - started) / 1000 })
       try {
         const response = await boundedFetch(url, init as RequestInit, limits)
         // A 4xx is the provider's answer (an expired refresh token); only 5xx means it failed.
@@ -493,9 +491,8 @@ export class OIDCAuthenticator implements Authenticator {
       throw error
     }
     const events = payload.events
-    const event = typeof events === 'object' && events !== null && !Array.isArray(events) && Object.prototype.hasOwnProperty.call(events, BACKCHANNEL_EVENT)
-      ? (events as Record<string, unknown>)[BACKCHANNEL_EVENT]
-      : undefined
+    const event =
+      typeof events === 'object' && events !== null && !Array.isArray(events) && Object.hasOwn(events, BACKCHANNEL_EVENT) ? (events as Record<string, unknown>)[BACKCHANNEL_EVENT] : undefined
     if (typeof event !== 'object' || event === null || Array.isArray(event)) return 'no back-channel logout event'
     if (payload.nonce !== undefined) return 'a nonce is present (an ID token?)'
     const sid = stringClaim(payload, 'sid')

@@ -161,9 +161,15 @@ export const oidcOptionsSchema = z
         userinfoEndpoint: webURL.optional(),
       })
       .optional(),
-    id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'must be letters, digits, ".", "_" or "-"').optional(),
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/i, 'must be letters, digits, ".", "_" or "-"')
+      .optional(),
     name: nonEmpty.optional(),
-    algorithms: z.array(z.enum(ALGORITHMS, { error: `must be among ${ALGORITHMS.join(', ')} (never none or HS*)` })).min(1, 'needs at least one algorithm').optional(),
+    algorithms: z
+      .array(z.enum(ALGORITHMS, { error: `must be among ${ALGORITHMS.join(', ')} (never none or HS*)` }))
+      .min(1, 'needs at least one algorithm')
+      .optional(),
     clockToleranceSeconds: z.number().nonnegative('must not be negative').max(300, 'must be at most 300').optional(),
     accessTokenTypes: z.strictObject({ claim: z.array(nonEmpty).optional(), header: z.array(nonEmpty).optional() }).optional(),
     usernameClaim: nonEmpty.optional(),
@@ -181,7 +187,12 @@ export const oidcOptionsSchema = z
       .strictObject({
         cooldownSeconds: seconds(3600).optional(),
         maxAgeSeconds: seconds(86_400).optional(),
-        maxBytes: z.number().int().min(1024, 'must be at least 1024').max(16 * 1024 * 1024, 'must be at most 16 MiB').optional(),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024, 'must be at least 1024')
+          .max(16 * 1024 * 1024, 'must be at most 16 MiB')
+          .optional(),
       })
       .optional(),
     timeoutMs: z.number().int('must be an integer').positive('must be positive').max(60_000, 'must be at most 60000').optional(),
@@ -285,7 +296,8 @@ export function resolveOIDCOptions(input: OIDCAuthenticatorOptions): ResolvedOID
     map.set(role, [...new Set([...(map.get(role) ?? []), ...(typeof roles === 'string' ? [roles] : roles).map((name) => name.trim())])])
   }
   const clientRolesFrom = options.roles?.clientRolesFrom === false ? null : (options.roles?.clientRolesFrom ?? audiences[0] ?? options.clientId)
-  const introspection = options.introspection === undefined || options.introspection === false ? null : { cacheMs: ((options.introspection === true ? undefined : options.introspection.cacheSeconds) ?? 60) * 1000 }
+  const introspection =
+    options.introspection === undefined || options.introspection === false ? null : { cacheMs: ((options.introspection === true ? undefined : options.introspection.cacheSeconds) ?? 60) * 1000 }
   return {
     id,
     name: options.name ?? 'OpenID Connect',
@@ -357,7 +369,10 @@ export function keycloak(options: KeycloakOptions): OIDCAuthenticatorOptions {
   const parsed = z
     .looseObject({
       serverUrl: webURL.refine((value) => !value.includes('?') && !value.includes('#'), 'must not have a query or fragment'),
-      realm: z.string().min(1, 'must not be empty').refine((value) => !/[/?#\s]/.test(value), 'must be a realm name, not a path'),
+      realm: z
+        .string()
+        .min(1, 'must not be empty')
+        .refine((value) => !/[/?#\s]/.test(value), 'must be a realm name, not a path'),
     })
     .safeParse(options)
   if (!parsed.success) {

@@ -103,9 +103,11 @@ export function oidcRoutes(authenticator: OIDCAuthenticator, auth: Auth, hooks: 
       const now = Date.now()
       return list.filter(
         (item): item is Transaction =>
-          typeof item === 'object' && item !== null &&
+          typeof item === 'object' &&
+          item !== null &&
           ['state', 'nonce', 'verifier', 'next'].every((name) => typeof (item as Record<string, unknown>)[name] === 'string') &&
-          typeof (item as Transaction).expiresAt === 'number' && (item as Transaction).expiresAt > now,
+          typeof (item as Transaction).expiresAt === 'number' &&
+          (item as Transaction).expiresAt > now,
       )
     } catch {
       return 'invalid'
@@ -172,7 +174,10 @@ export function oidcRoutes(authenticator: OIDCAuthenticator, auth: Auth, hooks: 
     const transaction = pending.find((candidate) => candidate.state === query.get('state'))
     if (transaction === undefined) return fail('state mismatch')
     // Single-use: gone from the browser whatever the outcome.
-    await writeTransactions(c, pending.filter((candidate) => candidate !== transaction))
+    await writeTransactions(
+      c,
+      pending.filter((candidate) => candidate !== transaction),
+    )
     const stateKey = TokenCache.key(transaction.state)
     if (usedStates.get(stateKey) !== undefined) return fail('replayed state')
     usedStates.set(stateKey, true, { expiresAt: Date.now() + login.transactionSeconds * 1000 })

@@ -128,7 +128,7 @@ function parseKeySet(body: unknown): JSONWebKeySet {
   if (typeof body !== 'object' || body === null || !Array.isArray((body as { keys?: unknown }).keys)) {
     throw new ProviderRequestError('the jwks_uri answer is not a JWK set')
   }
-  const keys = ((body as { keys: unknown[] }).keys).filter(
+  const keys = (body as { keys: unknown[] }).keys.filter(
     (key): key is JSONWebKeySet['keys'][number] =>
       typeof key === 'object' &&
       key !== null &&

@@ -140,7 +140,11 @@ describe('browser login (authorization code + PKCE)', () => {
       const jar = new CookieJar()
       const start = await jar.fetch(`${fixture.appURL}/auth/oidc/login?next=/admin`)
       const state = new URL(location(start, fixture.appURL)).searchParams.get('state')!
-      await expectFailed(jar, await jar.fetch(`${fixture.appURL}/auth/oidc/callback?error=access_denied&state=${state}&iss=${encodeURIComponent(fixture.provider.issuer)}`), /provider error: access_denied/)
+      await expectFailed(
+        jar,
+        await jar.fetch(`${fixture.appURL}/auth/oidc/callback?error=access_denied&state=${state}&iss=${encodeURIComponent(fixture.provider.issuer)}`),
+        /provider error: access_denied/,
+      )
     })
 
     test('a tampered transaction cookie', async () => {
@@ -166,7 +170,7 @@ describe('browser login (authorization code + PKCE)', () => {
       })
       void callbackURL
       const logged = fixture.logs.filter((line) => line.message === 'sign-in failed').at(-1)
-      expect((logged?.fields as { reason?: string }).reason).toMatch(/nonce/)
+      expect((logged!.fields as { reason?: string }).reason).toMatch(/nonce/)
       expect((await jar.fetch(`${fixture.appURL}/auth/me`)).status).toBe(401)
     })
 

@@ -28,7 +28,13 @@ describe('health', () => {
   test('core’s auth.health() reports it under the authenticator id', async () => {
     const server = await provider()
     try {
-      const auth = createAuth({ roles: [new Role({ name: 'Viewer' })], authenticators: [authenticatorFor(server, { id: 'corp' })], session: { secret: 'h'.repeat(40), secure: false }, revocations: new MemoryRevocationList(), logger: NOOP_LOGGER })
+      const auth = createAuth({
+        roles: [new Role({ name: 'Viewer' })],
+        authenticators: [authenticatorFor(server, { id: 'corp' })],
+        session: { secret: 'h'.repeat(40), secure: false },
+        revocations: new MemoryRevocationList(),
+        logger: NOOP_LOGGER,
+      })
       const health = await auth.health()
       expect(health.ok).toBe(true)
       expect(health.authenticators.corp?.checks.map((check) => check.name)).toEqual(['discovery', 'jwks', 'token endpoint'])
@@ -63,7 +69,29 @@ describe('health', () => {
   test('https endpoints: the TLS certificate expiry is reported', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-oidc-tls-'))
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '3', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' })
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+          '-days',
+          '3',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ],
+        { stdio: 'ignore' },
+      )
       const https = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => {
         res.setHeader('content-type', 'application/json')
         res.end('{"keys":[]}')

@@ -55,9 +55,7 @@ export async function sign(claims: JWTPayload, key: JWK, header: Record<string, 
   const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...rest } = key
   void rest
   const alg = (header.alg as string | undefined) ?? 'RS256'
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg, typ: 'at+jwt', kid: key.kid, ...header })
-    .sign(await importJWK(key, alg))
+  return new SignJWT(claims).setProtectedHeader({ alg, typ: 'at+jwt', kid: key.kid, ...header }).sign(await importJWK(key, alg))
 }
 
 /** Removes undefined members (a header without kid). */

@@ -18,7 +18,15 @@ async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ ur
   const http = createServer(handler)
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
-  return { url, server: http, close: () => new Promise((resolve) => { http.closeAllConnections(); http.close(() => resolve()) }) }
+  return {
+    url,
+    server: http,
+    close: () =>
+      new Promise((resolve) => {
+        http.closeAllConnections()
+        http.close(() => resolve())
+      }),
+  }
 }
 
 describe('the key set', () => {
@@ -84,10 +92,7 @@ describe('the key set', () => {
     await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve))
     const url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`
     try {
-      for (const oidc of [
-        authenticatorFor(server, { timeoutMs: 400, endpoints: { jwksUri: `${url}/certs` } }),
-        authenticatorFor(server, { timeoutMs: 400, issuer: `${url}/realms/hung` }),
-      ]) {
+      for (const oidc of [authenticatorFor(server, { timeoutMs: 400, endpoints: { jwksUri: `${url}/certs` } }), authenticatorFor(server, { timeoutMs: 400, issuer: `${url}/realms/hung` })]) {
         const token = await sign(accessClaims(server, { iss: oidc.options.issuer }), server.signingKey)
         const started = Date.now()
         await expect(oidc.identify(bearer(token))).rejects.toBeInstanceOf(AuthenticatorUnavailableError)
@@ -129,13 +134,60 @@ describe('the key set', () => {
       realKeys = await (await fetch(`${server.issuer}${CERTS}`)).text()
     })
     const cases: Array<[string, (res: import('node:http').ServerResponse) => void]> = [
-      ['HTML', (res) => { res.setHeader('content-type', 'text/html'); res.end(realKeys) }],
-      ['no content type', (res) => { res.removeHeader('content-type'); res.end(realKeys) }],
-      ['a redirect', (res) => { res.statusCode = 302; res.setHeader('location', `${server.issuer}${CERTS}`); res.end() }],
-      ['huge (declared)', (res) => { res.setHeader('content-type', 'application/json'); res.setHeader('content-length', String(10_000_000)); res.write(realKeys); res.destroy() }],
-      ['huge (streamed)', (res) => { res.setHeader('content-type', 'application/json'); const { keys } = JSON.parse(realKeys) as { keys: unknown[] }; res.end(JSON.stringify({ keys: [...keys, ...Array.from({ length: 10 }, () => ({ kty: 'RSA', kid: 'padding', n: 'A'.repeat(60_000), e: 'AQAB' }))] })) }],
-      ['not a key set', (res) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ jwks: JSON.parse(realKeys) })) }],
-      ['an error status', (res) => { res.statusCode = 500; res.setHeader('content-type', 'application/json'); res.end(realKeys) }],
+      [
+        'HTML',
+        (res) => {
+          res.setHeader('content-type', 'text/html')
+          res.end(realKeys)
+        },
+      ],
+      [
+        'no content type',
+        (res) => {
+          res.removeHeader('content-type')
+          res.end(realKeys)
+        },
+      ],
+      [
+        'a redirect',
+        (res) => {
+          res.statusCode = 302
+          res.setHeader('location', `${server.issuer}${CERTS}`)
+          res.end()
+        },
+      ],
+      [
+        'huge (declared)',
+        (res) => {
+          res.setHeader('content-type', 'application/json')
+          res.setHeader('content-length', String(10_000_000))
+          res.write(realKeys)
+          res.destroy()
+        },
+      ],
+      [
+        'huge (streamed)',
+        (res) => {
+          res.setHeader('content-type', 'application/json')
+          const { keys } = JSON.parse(realKeys) as { keys: unknown[] }
+          res.end(JSON.stringify({ keys: [...keys, ...Array.from({ length: 10 }, () => ({ kty: 'RSA', kid: 'padding', n: 'A'.repeat(60_000), e: 'AQAB' }))] }))
+        },
+      ],
+      [
+        'not a key set',
+        (res) => {
+          res.setHeader('content-type', 'application/json')
+          res.end(JSON.stringify({ jwks: JSON.parse(realKeys) }))
+        },
+      ],
+      [
+        'an error status',
+        (res) => {
+          res.statusCode = 500
+          res.setHeader('content-type', 'application/json')
+          res.end(realKeys)
+        },
+      ],
     ]
     for (const [name, answer] of cases) {
       test(name, async () => {
@@ -149,7 +201,10 @@ describe('the key set', () => {
       })
     }
     test('the same keys served plainly are accepted', async () => {
-      const good = await listen((_req, res) => { res.setHeader('content-type', 'application/jwk-set+json'); res.end(realKeys) })
+      const good = await listen((_req, res) => {
+        res.setHeader('content-type', 'application/jwk-set+json')
+        res.end(realKeys)
+      })
       try {
         const oidc = authenticatorFor(server, { endpoints: { jwksUri: `${good.url}/certs` } })
         expect((await oidc.identify(bearer(await sign(accessClaims(server), server.signingKey)))).outcome).toBe('authenticated')

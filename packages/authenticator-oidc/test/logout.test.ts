@@ -83,7 +83,13 @@ describe('back-channel logout', () => {
   })
 
   test('after a restart, the first logout of an old session still goes to the provider', async () => {
-    const fresh = new OIDCAuthenticator({ issuer: fixture.provider.issuer, clientId: fixture.provider.clients.gatehouse.clientId, clientSecret: fixture.provider.clients.gatehouse.clientSecret, browserLogin: { redirectUri: `${fixture.appURL}/auth/oidc/callback`, secret: 'r'.repeat(40), postLogoutRedirectUri: `${fixture.appURL}/bye` }, logger: NOOP_LOGGER })
+    const fresh = new OIDCAuthenticator({
+      issuer: fixture.provider.issuer,
+      clientId: fixture.provider.clients.gatehouse.clientId,
+      clientSecret: fixture.provider.clients.gatehouse.clientSecret,
+      browserLogin: { redirectUri: `${fixture.appURL}/auth/oidc/callback`, secret: 'r'.repeat(40), postLogoutRedirectUri: `${fixture.appURL}/bye` },
+      logger: NOOP_LOGGER,
+    })
     const principal = { source: 'oidc', id: 'x', version: 0, user: { username: 'x', roles: [] }, authenticatedAt: Date.now(), provider: { sessionId: 'sid-1', subject: 'x' } }
     expect(fresh.logoutRedirect({ principal })).toBeNull()
     createAuth({ roles: [], authenticators: [fresh], session: { secret: 'q'.repeat(40), secure: false }, revocations: new MemoryRevocationList(), logger: NOOP_LOGGER }).routes()
@@ -128,10 +134,13 @@ describe('back-channel logout', () => {
       ['another audience', () => logoutToken(logoutClaims({ aud: 'other-app' }))],
       ['another issuer', () => logoutToken(logoutClaims({ iss: 'http://127.0.0.1:1/realms/x' }))],
       ['alg none', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(logoutClaims())).toString('base64url')}.`],
-      ['a foreign key with the real kid', async () => {
-        const { privateKey } = await generateKeyPair('RS256')
-        return new SignJWT(logoutClaims()).setProtectedHeader({ alg: 'RS256', kid: fixture.provider.signingKey.kid }).sign(privateKey)
-      }],
+      [
+        'a foreign key with the real kid',
+        async () => {
+          const { privateKey } = await generateKeyPair('RS256')
+          return new SignJWT(logoutClaims()).setProtectedHeader({ alg: 'RS256', kid: fixture.provider.signingKey.kid }).sign(privateKey)
+        },
+      ],
     ]
     for (const [name, make] of bad) {
       test(name, async () => {
@@ -155,8 +164,18 @@ describe('back-channel logout', () => {
       const empty = await fetch(`${fixture.appURL}/auth/oidc/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' })
       expect(empty.status).toBe(400)
       // A chunked body (no Content-Length) larger than 16 KiB is cut off, not read whole.
-      const big = new ReadableStream({ start(controller) { for (let i = 0; i < 40; i++) controller.enqueue(new TextEncoder().encode(`logout_token=${'a'.repeat(1000)}&`)); controller.close() } })
-      const chunked = await fetch(`${fixture.appURL}/auth/oidc/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: big, duplex: 'half' } as RequestInit)
+      const big = new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < 40; i++) controller.enqueue(new TextEncoder().encode(`logout_token=${'a'.repeat(1000)}&`))
+          controller.close()
+        },
+      })
+      const chunked = await fetch(`${fixture.appURL}/auth/oidc/backchannel-logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: big,
+        duplex: 'half',
+      } as RequestInit)
       expect(chunked.status).toBe(400)
       expect(fixture.logs.at(-1)?.fields).toMatchObject({ reason: 'too large' })
       expect((await jar.fetch(`${fixture.appURL}/auth/me`)).status).toBe(200)

@@ -438,7 +438,10 @@ async function revocationReach(args: { postgresURL: string; trials: number; proc
     for (let trial = 0; trial < args.trials; trial++) {
       const current = passwords[trial % 2]!
       const res = await fetch(`${a.url}/auth/login`, { method: 'POST', headers: loginHeaders(a.url), body: JSON.stringify({ username: 'alice', password: current }) })
-      const cookie = res.headers.getSetCookie().find((c) => c.startsWith('gatehouse='))?.split(';')[0]
+      const cookie = res.headers
+        .getSetCookie()
+        .find((c) => c.startsWith('gatehouse='))
+        ?.split(';')[0]
       if (res.status !== 200 || cookie === undefined) throw new Error(`revocation: login on A failed with ${res.status}`)
       // B has seen (and cached) the session before it is revoked.
       for (let i = 0; i < 3; i++) {
@@ -526,7 +529,10 @@ async function demoRun(args: { script: string; seconds: number; connections: num
     let peak: number | null = null
     try {
       const res = await fetch(`${demo.base}/auth/login`, { method: 'POST', headers: loginHeaders(demo.base), body: JSON.stringify({ username: 'admin', password }) })
-      const cookie = res.headers.getSetCookie().find((c) => c.startsWith('gatehouse='))?.split(';')[0]
+      const cookie = res.headers
+        .getSetCookie()
+        .find((c) => c.startsWith('gatehouse='))
+        ?.split(';')[0]
       if (cookie !== undefined) {
         const loginBody = JSON.stringify({ username: 'admin', password })
         const logins = load({ url: `${demo.base}/auth/login`, method: 'POST', connections: 4, seconds: args.seconds, headers: loginHeaders(demo.base), bodies: [loginBody] }, args.proc)

@@ -21,8 +21,7 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
     return r === undefined || r.skipped !== undefined ? undefined : r
   }
   const checks: TargetCheck[] = []
-  const atLeast = (target: string, r: RatioRow | undefined, min: number) =>
-    checks.push({ target, measured: r === undefined ? 'not run' : x(r.ratio), holds: r === undefined ? null : r.ratio >= min })
+  const atLeast = (target: string, r: RatioRow | undefined, min: number) => checks.push({ target, measured: r === undefined ? 'not run' : x(r.ratio), holds: r === undefined ? null : r.ratio >= min })
   atLeast('warm session ≥ 0.90× bare', row('warm'), 0.9)
   atLeast('403 ≥ 0.85× bare', row('403'), 0.85)
   atLeast('401 ≥ 0.85× bare', row('401'), 0.85)
@@ -47,7 +46,11 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
   if (cached.length > 0 && peers.length > 0) {
     const bestPeer = peers.reduce((a, b) => (b.ratio > a.ratio ? b : a))
     const worstOwn = cached.reduce((a, b) => (b.ratio < a.ratio ? b : a))
-    checks.push({ target: 'every Gatehouse cached row ahead of every peer row', measured: `slowest own ${x(worstOwn.ratio)} vs best peer ${x(bestPeer.ratio)} (${bestPeer.id})`, holds: worstOwn.ratio > bestPeer.ratio })
+    checks.push({
+      target: 'every Gatehouse cached row ahead of every peer row',
+      measured: `slowest own ${x(worstOwn.ratio)} vs best peer ${x(bestPeer.ratio)} (${bestPeer.id})`,
+      holds: worstOwn.ratio > bestPeer.ratio,
+    })
   }
   for (const l of report.logins) {
     checks.push({ target: `logins/s ≥ 0.90× raw argon2 (concurrency ${l.concurrency})`, measured: x(l.ratio), holds: l.ratio >= 0.9 })
@@ -55,7 +58,12 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
   const correct = report.storms.find((s) => s.id === 'correct-logins')
   if (correct) checks.push({ target: 'warm p99 ≤ 10 ms while 32 clients log in', measured: `${ms(correct.p99Ms)} ms`, holds: correct.p99Ms <= 10 })
   const capped = report.storms.find((s) => s.id === 'correct-logins-argon2-1')
-  if (capped) checks.push({ target: 'the same with argon2 capped at 1 (not the default)', measured: `${ms(capped.p99Ms)} ms, ${(capped.stormPerSecond.reduce((a, b) => a + b, 0) / capped.stormPerSecond.length).toFixed(0)} logins/s`, holds: capped.p99Ms <= 10 })
+  if (capped)
+    checks.push({
+      target: 'the same with argon2 capped at 1 (not the default)',
+      measured: `${ms(capped.p99Ms)} ms, ${(capped.stormPerSecond.reduce((a, b) => a + b, 0) / capped.stormPerSecond.length).toFixed(0)} logins/s`,
+      holds: capped.p99Ms <= 10,
+    })
   const refused = report.storms.find((s) => s.id === 'refused-guesses')
   if (refused) {
     checks.push({
@@ -106,14 +114,21 @@ export function formatReport(report: BenchReport): string {
     lines.push('| logins (correct password, one account per client) | logins/s | raw argon2 verifies/s | ratio | pairs | login p99 ms |', '|---|---|---|---|---|---|')
     for (const l of report.logins) {
       const avg = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
-      lines.push(`| concurrency ${l.concurrency}${l.unexpected > 0 ? ` (${l.unexpected} unexpected)` : ''} | ${avg(l.loginsPerSecond).toFixed(1)} | ${avg(l.argon2PerSecond).toFixed(1)} | **${x(l.ratio)}** | ${range(l.ratios)} | ${ms(l.p99Ms)} |`)
+      lines.push(
+        `| concurrency ${l.concurrency}${l.unexpected > 0 ? ` (${l.unexpected} unexpected)` : ''} | ${avg(l.loginsPerSecond).toFixed(1)} | ${avg(l.argon2PerSecond).toFixed(1)} | **${x(l.ratio)}** | ${range(l.ratios)} | ${ms(l.p99Ms)} |`,
+      )
     }
     lines.push('')
   }
   if (report.storms.length > 0) {
-    lines.push('| warm session (`Protected`, -c ' + settings.connections + ') under a login storm | throughput vs unloaded | p50 ms | p99 ms | unloaded p99 ms | storm answers/s |', '|---|---|---|---|---|---|')
+    lines.push(
+      `| warm session (\`Protected\`, -c ${settings.connections}) under a login storm | throughput vs unloaded | p50 ms | p99 ms | unloaded p99 ms | storm answers/s |`,
+      '|---|---|---|---|---|---|',
+    )
     for (const s of report.storms) {
-      lines.push(`| ${s.name} | **${x(s.throughputRatio)}** | ${ms(s.p50Ms)} | **${ms(s.p99Ms)}** | ${ms(s.unloadedP99Ms)} | ${(s.stormPerSecond.reduce((a, b) => a + b, 0) / s.stormPerSecond.length).toFixed(0)} ${s.id === 'refused-guesses' ? '(429)' : '(200)'} |`)
+      lines.push(
+        `| ${s.name} | **${x(s.throughputRatio)}** | ${ms(s.p50Ms)} | **${ms(s.p99Ms)}** | ${ms(s.unloadedP99Ms)} | ${(s.stormPerSecond.reduce((a, b) => a + b, 0) / s.stormPerSecond.length).toFixed(0)} ${s.id === 'refused-guesses' ? '(429)' : '(200)'} |`,
+      )
     }
     lines.push('')
   }
@@ -129,8 +144,12 @@ export function formatReport(report: BenchReport): string {
     }
     const demo = report.demo
     if (demo !== null) {
-      lines.push(`| demo cold start, spawn → first answer (compiled, plain node; 5 restarts) | **${ms(demo.coldStartMedianMs)} ms** median (${demo.coldStartMs.map(ms).join(', ')}); first start with admin creation ${ms(demo.firstStartMs)} ms |`)
-      lines.push(`| demo peak RSS under load (warm sessions -c ${settings.connections} + 4 login clients) | **${demo.peakRSSMiB?.toFixed(0) ?? '–'} MiB**${demo.underLoad ? ` (${kilo(demo.underLoad.requestsPerSecond)} req/s, p99 ${ms(demo.underLoad.p99Ms)} ms)` : ''} |`)
+      lines.push(
+        `| demo cold start, spawn → first answer (compiled, plain node; 5 restarts) | **${ms(demo.coldStartMedianMs)} ms** median (${demo.coldStartMs.map(ms).join(', ')}); first start with admin creation ${ms(demo.firstStartMs)} ms |`,
+      )
+      lines.push(
+        `| demo peak RSS under load (warm sessions -c ${settings.connections} + 4 login clients) | **${demo.peakRSSMiB?.toFixed(0) ?? '–'} MiB**${demo.underLoad ? ` (${kilo(demo.underLoad.requestsPerSecond)} req/s, p99 ${ms(demo.underLoad.p99Ms)} ms)` : ''} |`,
+      )
     }
     lines.push('')
   }

@@ -119,7 +119,10 @@ async function gatehouseIn(dir: string, config: ServerConfig): Promise<Built> {
       body: JSON.stringify({ username: 'alice', password: BENCH_PASSWORD }),
     })
     if (res.status !== 200) throw new Error(`login for the bench session failed: ${res.status} ${await res.text()}`)
-    cookie = res.headers.getSetCookie().find((c) => c.startsWith('gatehouse='))?.split(';')[0]
+    cookie = res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('gatehouse='))
+      ?.split(';')[0]
   }
   return {
     fetch: app.fetch,

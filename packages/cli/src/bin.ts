@@ -15,9 +15,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 const stdin = process.stdin as NodeJS.ReadStream & Partial<Pick<ReadStream, 'setRawMode'>>
 const isTTY = stdin.isTTY === true && typeof stdin.setRawMode === 'function'
 
-const prompt = isTTY
-  ? createHiddenPrompt(stdin as NodeJS.ReadStream & Pick<ReadStream, 'setRawMode'>, process.stderr)
-  : () => Promise.reject(new Error('stdin is not a terminal'))
+const prompt = isTTY ? createHiddenPrompt(stdin as NodeJS.ReadStream & Pick<ReadStream, 'setRawMode'>, process.stderr) : () => Promise.reject(new Error('stdin is not a terminal'))
 
 const code = await runCLI(process.argv.slice(2), {
   stdout: process.stdout,

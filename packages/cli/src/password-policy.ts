@@ -28,12 +28,18 @@ export function passwordPolicyFromModule(module: Record<string, unknown>, source
   if (typeof policy !== 'object' || Array.isArray(policy)) throw bad('', 'an object')
   const { minLength, maxLength, blocklist, contextWords } = policy as Record<string, unknown>
   const settings: { -readonly [K in keyof PasswordPolicySettings]: PasswordPolicySettings[K] } = {}
-  for (const [name, value] of [['minLength', minLength], ['maxLength', maxLength]] as const) {
+  for (const [name, value] of [
+    ['minLength', minLength],
+    ['maxLength', maxLength],
+  ] as const) {
     if (value === undefined) continue
     if (typeof value !== 'number') throw bad(`.${name}`, 'a number')
     settings[name] = value
   }
-  for (const [name, value] of [['blocklist', blocklist], ['contextWords', contextWords]] as const) {
+  for (const [name, value] of [
+    ['blocklist', blocklist],
+    ['contextWords', contextWords],
+  ] as const) {
     if (value === undefined) continue
     if (!Array.isArray(value) || !value.every((entry) => typeof entry === 'string')) throw bad(`.${name}`, 'an array of strings')
     settings[name] = [...value]

@@ -91,7 +91,7 @@ Roles are checked against the application's roles when --config or AUTH_CONFIG n
 otherwise any name is accepted, with a warning.
 ${examples(
   'add alice --roles Administrator,User --config src/roles.ts',
-  "add alice --password-stdin < password.txt",
+  'add alice --password-stdin < password.txt',
   'add alice s3cret-Pa55phrase "Administrator,User"      # seed-compatible, warns',
 )}`,
     )
@@ -135,7 +135,7 @@ ${examples('list-users', 'list-users --json | jq -r ".[].username"')}`,
     .argument('<username>', 'the user')
     .argument('[new-password]', 'the new password (discouraged: it lands in shell history; leave it out to be prompted)')
     .option('--password-stdin', 'read the new password from the first line of stdin')
-    .addHelpText('after', examples('set-password alice', "printf '%s\\n' \"$NEW_PASSWORD\" | auth-user-admin set-password alice --password-stdin"))
+    .addHelpText('after', examples('set-password alice', 'printf \'%s\\n\' "$NEW_PASSWORD" | auth-user-admin set-password alice --password-stdin'))
     .action((username: string, password: string | undefined, options: { passwordStdin?: boolean }, cmd: Command) =>
       run(setPassword)(cmd, { username, argument: password, fromStdin: options.passwordStdin }),
     )

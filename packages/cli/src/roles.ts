@@ -21,7 +21,14 @@ export interface RoleCatalog {
  * the application's `RoleRegistry`.
  */
 export function parseRoleList(value: string): string[] {
-  return [...new Set(value.split(',').map((name) => name.trim()).filter((name) => name !== ''))]
+  return [
+    ...new Set(
+      value
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
+    ),
+  ]
 }
 
 // The subset of a Role and a RoleRegistry the CLI reads. Matched by shape, not `instanceof`: the
@@ -31,8 +38,7 @@ interface RoleLike {
   readonly permissions?: ReadonlyArray<{ readonly name: string }>
 }
 
-const isRoleLike = (value: unknown): value is RoleLike =>
-  typeof value === 'object' && value !== null && typeof (value as RoleLike).name === 'string' && (value as RoleLike).name !== ''
+const isRoleLike = (value: unknown): value is RoleLike => typeof value === 'object' && value !== null && typeof (value as RoleLike).name === 'string' && (value as RoleLike).name !== ''
 
 function rolesOf(value: unknown): RoleLike[] | null {
   if (typeof value !== 'object' || value === null) return null

@@ -9,13 +9,7 @@ import type { PasswordPolicySettings } from './password-policy.js'
  * `StoreUnavailableError` (all from `@gatehouse/core`) for the expected failures.
  */
 export interface AccountAdmin {
-  add(args: {
-    readonly username: string
-    readonly password: string
-    readonly roles?: readonly string[]
-    readonly displayName?: string
-    readonly email?: string
-  }): Promise<StoredUser>
+  add(args: { readonly username: string; readonly password: string; readonly roles?: readonly string[]; readonly displayName?: string; readonly email?: string }): Promise<StoredUser>
   /** Ends the user's sessions. */
   setPassword(args: { readonly username: string; readonly password: string }): Promise<StoredUser>
   /** Ends the user's sessions. */
@@ -88,4 +82,3 @@ export function resolveDbURI(uri: string, baseDir: string): string {
   if (SCHEME.test(uri) || isAbsolute(uri)) return uri
   return resolve(baseDir, uri)
 }
-

@@ -107,7 +107,13 @@ describe.each([
       const phone = await third.login('carol', PASSWORD)
       const dave = await first.login('dave', PASSWORD)
       // All live and cached by the apps.
-      for (const [app, cookie] of [[first, laptop], [second, laptop], [third, phone], [first, dave]] as const) expect((await app.get(cookie)).status).toBe(200)
+      for (const [app, cookie] of [
+        [first, laptop],
+        [second, laptop],
+        [third, phone],
+        [first, dave],
+      ] as const)
+        expect((await app.get(cookie)).status).toBe(200)
 
       const revoked = await spawnCLI(['revoke-sessions', 'carol', '--db', db])
       expect(revoked).toMatchObject({ code: 0, stdout: 'ended every session of user "carol"; they can sign in again\n' })

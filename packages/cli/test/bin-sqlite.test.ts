@@ -26,7 +26,10 @@ describe('auth-user-admin on SQLite', () => {
   it('runs as the README says, `npm run auth-user-admin --`, on a machine without pnpm', async () => {
     const db = tempDatabase()
     // A fresh machine has node and npm only: no directory on PATH may offer pnpm (or tsx).
-    const PATH = (process.env.PATH ?? '').split(delimiter).filter((dir) => !['pnpm', 'tsx'].some((tool) => existsSync(join(dir, tool)))).join(delimiter)
+    const PATH = (process.env.PATH ?? '')
+      .split(delimiter)
+      .filter((dir) => !['pnpm', 'tsx'].some((tool) => existsSync(join(dir, tool))))
+      .join(delimiter)
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       const child = spawn('npm', ['run', '--silent', 'auth-user-admin', '--', 'check', '--db', db], { cwd: ROOT, env: { ...cleanEnv(), PATH }, stdio: ['ignore', 'pipe', 'pipe'] })
       let stdout = ''

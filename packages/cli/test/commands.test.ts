@@ -192,7 +192,7 @@ describe('the password policy', () => {
     expect(await verify('margot-ferrand', PASSWORD)).toBe(true)
   })
 
-  it('refuses the application\'s name given as a context word by the config module\'s passwordPolicy', async () => {
+  it("refuses the application's name given as a context word by the config module's passwordPolicy", async () => {
     const config = `${FIXTURES}app-policy.ts`
     const named = await cli(['add', 'dora', '--password-stdin', '--config', config, '--db', db], { stdin: 'AcmeNotes2025!\n' })
     expect(named).toMatchObject({ code: EXIT_FAILED, err: refused('based on the name of this service') })

@@ -57,5 +57,5 @@ const bare = median(results.bare!)
 console.log(`requests per run: ${REQUESTS}, rounds: ${ROUNDS} (in-process app.request, medians)`)
 for (const [name, runs] of Object.entries(results)) {
   const seconds = median(runs)
-  console.log(`${name.padEnd(9)} ${(REQUESTS / seconds).toFixed(0).padStart(7)} req/s  ${(seconds / REQUESTS * 1e6).toFixed(1).padStart(7)} µs/req  ratio to bare ${(bare / seconds).toFixed(2)}x`)
+  console.log(`${name.padEnd(9)} ${(REQUESTS / seconds).toFixed(0).padStart(7)} req/s  ${((seconds / REQUESTS) * 1e6).toFixed(1).padStart(7)} µs/req  ratio to bare ${(bare / seconds).toFixed(2)}x`)
 }

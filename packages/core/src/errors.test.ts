@@ -29,14 +29,19 @@ describe('the error model', () => {
   })
 
   it('answers an outage thrown by another copy of core with 503, not 500', async () => {
-    const down: Authenticator = { id: 'ldap', authenticate: async () => { throw foreign('ERR_AUTHENTICATOR_UNAVAILABLE') } }
+    const down: Authenticator = {
+      id: 'ldap',
+      authenticate: async () => {
+        throw foreign('ERR_AUTHENTICATOR_UNAVAILABLE')
+      },
+    }
     const { login } = await createTestApp({ authenticators: [down] })
     const { res } = await login('admin', 'whatever-password')
     expect(res.status).toBe(503)
     expect(await errorCodeOf(res)).toBe('ERR_AUTHENTICATOR_UNAVAILABLE')
   })
 
-  it('answers a login whose only failure is the user store with the store\'s code', async () => {
+  it("answers a login whose only failure is the user store with the store's code", async () => {
     const { store, login } = await createTestApp()
     store.getUserByUsername = async () => {
       throw new StoreUnavailableError()
@@ -46,7 +51,7 @@ describe('the error model', () => {
     expect(await errorCodeOf(res)).toBe('ERR_STORE_UNAVAILABLE')
   })
 
-  it('answers /me with the outage\'s own code', async () => {
+  it("answers /me with the outage's own code", async () => {
     const { app, store, login } = await createTestApp({ session: { secret: 'a-test-secret-that-is-long-enough-0123456789', secure: false, cache: false } })
     const { cookie } = await login('admin', 'admin-password-1')
     store.getUserById = async () => {
@@ -60,10 +65,18 @@ describe('the error model', () => {
   it('ships an onError that answers by code and hides everything else', async () => {
     const { auth } = await createTestApp()
     const app = new Hono<AuthEnv>().onError(auth.onError)
-    app.get('/store', () => { throw new StoreUnavailableError('pool exhausted at 10.0.0.5') })
-    app.get('/foreign', () => { throw foreign('ERR_AUTHENTICATOR_UNAVAILABLE') })
-    app.get('/bad', () => { throw new RequestRejectedError('ERR_BAD_REQUEST', 'field x') })
-    app.get('/bug', () => { throw new Error('secret detail') })
+    app.get('/store', () => {
+      throw new StoreUnavailableError('pool exhausted at 10.0.0.5')
+    })
+    app.get('/foreign', () => {
+      throw foreign('ERR_AUTHENTICATOR_UNAVAILABLE')
+    })
+    app.get('/bad', () => {
+      throw new RequestRejectedError('ERR_BAD_REQUEST', 'field x')
+    })
+    app.get('/bug', () => {
+      throw new Error('secret detail')
+    })
     const answer = async (path: string) => {
       const res = await app.request(`${ORIGIN}${path}`)
       const body = await res.text()

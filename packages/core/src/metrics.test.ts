@@ -10,7 +10,10 @@ import { MemoryLoginThrottle } from './throttle/memory-login-throttle.js'
 function recordingMetrics() {
   const calls: string[] = []
   const metrics = Object.fromEntries(
-    Object.keys(NOOP_METRICS).map((method) => [method, (args: Record<string, unknown>) => void calls.push(`${method}:${String(args.outcome ?? args.result ?? args.kind ?? args.event ?? args.authenticator)}`)]),
+    Object.keys(NOOP_METRICS).map((method) => [
+      method,
+      (args: Record<string, unknown>) => void calls.push(`${method}:${String(args.outcome ?? args.result ?? args.kind ?? args.event ?? args.authenticator)}`),
+    ]),
   ) as unknown as AuthMetrics
   return { metrics, calls }
 }

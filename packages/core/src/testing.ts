@@ -10,8 +10,7 @@ import type { PasswordHasher } from './store/user-store.js'
  */
 export function createTestHasher(options: { cost?: number } = {}): PasswordHasher {
   const cost = options.cost ?? 16
-  const derive = (password: string, salt: Buffer, n: number) =>
-    new Promise<Buffer>((resolve, reject) => scrypt(password, salt, 32, { N: n }, (err, key) => (err ? reject(err) : resolve(key))))
+  const derive = (password: string, salt: Buffer, n: number) => new Promise<Buffer>((resolve, reject) => scrypt(password, salt, 32, { N: n }, (err, key) => (err ? reject(err) : resolve(key))))
   return {
     async hash(password) {
       const salt = randomBytes(16)

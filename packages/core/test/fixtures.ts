@@ -14,12 +14,17 @@ export async function createTestApp(overrides: Partial<CreateAuthOptions> = {}) 
   const store = new MemoryUserStore()
   const hasher = createTestHasher()
   const sql = new PasswordAuthenticator({ id: 'sql', store, hasher })
-  const roles = [
-    new Role({ name: 'Administrator', permissions: [VIEW, EDIT, DELETE] }),
-    new Role({ name: 'User', permissions: [VIEW, EDIT] }),
-    new Role({ name: 'Viewer', permissions: [VIEW] }),
-  ]
-  const auth = createAuth({ roles, authenticators: [sql], session: { secret: SECRET, secure: false }, store, revocations: new MemoryRevocationList(), throttle: new MemoryLoginThrottle(), logger: NOOP_LOGGER, ...overrides })
+  const roles = [new Role({ name: 'Administrator', permissions: [VIEW, EDIT, DELETE] }), new Role({ name: 'User', permissions: [VIEW, EDIT] }), new Role({ name: 'Viewer', permissions: [VIEW] })]
+  const auth = createAuth({
+    roles,
+    authenticators: [sql],
+    session: { secret: SECRET, secure: false },
+    store,
+    revocations: new MemoryRevocationList(),
+    throttle: new MemoryLoginThrottle(),
+    logger: NOOP_LOGGER,
+    ...overrides,
+  })
   const app = new Hono<AuthEnv>()
   app.use(auth.middleware())
   app.route('/auth', auth.routes())

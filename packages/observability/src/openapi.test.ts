@@ -84,7 +84,10 @@ describe('gatehouseSecuritySchemes', () => {
     const schemes = gatehouseSecuritySchemes({ sessionCookie: 'gatehouse', oidc: { authorizationUrl: 'https://sso.test/auth', tokenUrl: 'https://sso.test/token' } })
     expect(schemes[SECURITY_SCHEME_NAMES.session]).toMatchObject({ type: 'apiKey', in: 'cookie', name: 'gatehouse' })
     expect(schemes[SECURITY_SCHEME_NAMES.bearer]).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-    expect(schemes[SECURITY_SCHEME_NAMES.oidc]).toMatchObject({ type: 'oauth2', flows: { authorizationCode: { authorizationUrl: 'https://sso.test/auth', tokenUrl: 'https://sso.test/token', scopes: { openid: expect.any(String) } } } })
+    expect(schemes[SECURITY_SCHEME_NAMES.oidc]).toMatchObject({
+      type: 'oauth2',
+      flows: { authorizationCode: { authorizationUrl: 'https://sso.test/auth', tokenUrl: 'https://sso.test/token', scopes: { openid: expect.any(String) } } },
+    })
     expect(() => gatehouseSecuritySchemes({ oidc: { authorizationUrl: 'javascript:alert(1)', tokenUrl: 'https://sso.test/token' } })).toThrow(TypeError)
   })
 })

@@ -116,7 +116,14 @@ export interface OpenAPIGuard {
     readonly middleware: MiddlewareHandler<AuthEnv>
     readonly security: SecurityRequirement[]
     readonly description: string
-    readonly 'x-gatehouse-guard': { readonly requiredRoles: readonly string[]; readonly requiredPermissions: readonly string[]; readonly requiredScopes: readonly string[]; readonly requireAll: boolean; readonly check: boolean; readonly optional: boolean }
+    readonly 'x-gatehouse-guard': {
+      readonly requiredRoles: readonly string[]
+      readonly requiredPermissions: readonly string[]
+      readonly requiredScopes: readonly string[]
+      readonly requireAll: boolean
+      readonly check: boolean
+      readonly optional: boolean
+    }
   }
   /** The 401 and 403 answers the guard gives (none for an optional guard), for `responses`. */
   readonly responses: Readonly<Record<string, { readonly description: string }>>
@@ -137,9 +144,7 @@ export interface OpenAPIGuard {
  * app.openapi(createRoute({ method: 'get', path: '/admin', ...admin.route, responses: { ...admin.responses, 200: { description: 'ok' } } }), handler)
  * ```
  */
-export function openAPIGuards<Requirements = readonly string[] | ProtectedOptions>(
-  options: OpenAPIGuardsOptions<Requirements> = {},
-): (requirements?: Requirements) => OpenAPIGuard {
+export function openAPIGuards<Requirements = readonly string[] | ProtectedOptions>(options: OpenAPIGuardsOptions<Requirements> = {}): (requirements?: Requirements) => OpenAPIGuard {
   const protect = options.protect ?? (Protected as (requirements: Requirements) => MiddlewareHandler<AuthEnv>)
   const schemes = [...(options.schemes ?? ['session', 'bearer'])]
   for (const scheme of schemes) {

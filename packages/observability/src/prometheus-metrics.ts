@@ -74,18 +74,66 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
   }
   const oneOf = (allowed: ReadonlySet<string>, value: string): string => (allowed.has(value) ? value : 'other')
 
-  const logins = new Counter({ name: `${prefix}login_attempts_total`, help: 'Logins through the login form, by the authenticator that vouched (none if nobody) and outcome.', labelNames: ['authenticator', 'outcome'], registers })
+  const logins = new Counter({
+    name: `${prefix}login_attempts_total`,
+    help: 'Logins through the login form, by the authenticator that vouched (none if nobody) and outcome.',
+    labelNames: ['authenticator', 'outcome'],
+    registers,
+  })
   const throttled = new Counter({ name: `${prefix}logins_throttled_total`, help: 'Logins refused by the login throttle before any password was checked.', registers })
   const resumes = new Counter({ name: `${prefix}session_resumes_total`, help: 'Session cookie reads, by result (hit: from the cache; miss: through the store).', labelNames: ['result'], registers })
-  const revocations = new Counter({ name: `${prefix}revocations_total`, help: 'Revocations the session cache learned of, by kind and origin (local, or from the store: other instances).', labelNames: ['kind', 'origin'], registers })
-  const unavailable = new Counter({ name: `${prefix}authenticator_unavailable_total`, help: 'Times an authenticator could not answer (backend down or too slow).', labelNames: ['authenticator'], registers })
+  const revocations = new Counter({
+    name: `${prefix}revocations_total`,
+    help: 'Revocations the session cache learned of, by kind and origin (local, or from the store: other instances).',
+    labelNames: ['kind', 'origin'],
+    registers,
+  })
+  const unavailable = new Counter({
+    name: `${prefix}authenticator_unavailable_total`,
+    help: 'Times an authenticator could not answer (backend down or too slow).',
+    labelNames: ['authenticator'],
+    registers,
+  })
   const audits = new Counter({ name: `${prefix}audit_events_total`, help: 'Audit events, by name (see AUDIT_EVENTS).', labelNames: ['event'], registers })
-  const tokens = new Counter({ name: `${prefix}token_validations_total`, help: 'Bearer token validations, by authenticator, outcome and whether the cache answered.', labelNames: ['authenticator', 'outcome', 'cached'], registers })
-  const tokenSeconds = new Histogram({ name: `${prefix}token_validation_seconds`, help: 'Time to validate a bearer token.', labelNames: ['authenticator', 'outcome', 'cached'], buckets: TOKEN_BUCKETS, registers })
-  const fetches = new Counter({ name: `${prefix}provider_fetches_total`, help: 'Fetches from an identity provider, by endpoint and outcome.', labelNames: ['authenticator', 'endpoint', 'outcome'], registers })
-  const fetchSeconds = new Histogram({ name: `${prefix}provider_fetch_seconds`, help: 'Time of a fetch from an identity provider.', labelNames: ['authenticator', 'endpoint', 'outcome'], buckets: NETWORK_BUCKETS, registers })
-  const binds = new Counter({ name: `${prefix}directory_binds_total`, help: 'Directory (LDAP) binds, by outcome (refused: wrong credentials; error: directory down).', labelNames: ['authenticator', 'outcome'], registers })
-  const bindSeconds = new Histogram({ name: `${prefix}directory_bind_seconds`, help: 'Time of a directory (LDAP) bind.', labelNames: ['authenticator', 'outcome'], buckets: NETWORK_BUCKETS, registers })
+  const tokens = new Counter({
+    name: `${prefix}token_validations_total`,
+    help: 'Bearer token validations, by authenticator, outcome and whether the cache answered.',
+    labelNames: ['authenticator', 'outcome', 'cached'],
+    registers,
+  })
+  const tokenSeconds = new Histogram({
+    name: `${prefix}token_validation_seconds`,
+    help: 'Time to validate a bearer token.',
+    labelNames: ['authenticator', 'outcome', 'cached'],
+    buckets: TOKEN_BUCKETS,
+    registers,
+  })
+  const fetches = new Counter({
+    name: `${prefix}provider_fetches_total`,
+    help: 'Fetches from an identity provider, by endpoint and outcome.',
+    labelNames: ['authenticator', 'endpoint', 'outcome'],
+    registers,
+  })
+  const fetchSeconds = new Histogram({
+    name: `${prefix}provider_fetch_seconds`,
+    help: 'Time of a fetch from an identity provider.',
+    labelNames: ['authenticator', 'endpoint', 'outcome'],
+    buckets: NETWORK_BUCKETS,
+    registers,
+  })
+  const binds = new Counter({
+    name: `${prefix}directory_binds_total`,
+    help: 'Directory (LDAP) binds, by outcome (refused: wrong credentials; error: directory down).',
+    labelNames: ['authenticator', 'outcome'],
+    registers,
+  })
+  const bindSeconds = new Histogram({
+    name: `${prefix}directory_bind_seconds`,
+    help: 'Time of a directory (LDAP) bind.',
+    labelNames: ['authenticator', 'outcome'],
+    buckets: NETWORK_BUCKETS,
+    registers,
+  })
   const queueDepth = new Gauge({ name: `${prefix}hasher_queue_depth`, help: 'Password hashes and verifies waiting for a slot, as of the latest one that started.', registers })
   const queueWait = new Histogram({ name: `${prefix}hasher_queue_wait_seconds`, help: 'Time a password hash or verify waited for a slot.', buckets: QUEUE_BUCKETS, registers })
 

@@ -70,7 +70,7 @@ describe('casbinGuard', () => {
     expect((await request('/alice-only', { ldap: 'mallory;sql:alice' })).status).toBe(403)
   })
 
-  it('counts the user\'s Gatehouse roles as Casbin role memberships, without g lines, with inheritance', async () => {
+  it("counts the user's Gatehouse roles as Casbin role memberships, without g lines, with inheritance", async () => {
     const enforcer = await newCasbinEnforcer({ model: RBAC_MODEL, policy: RBAC_POLICY })
     const { app, request } = createApp()
     app.on(['GET', 'DELETE'], '/reports/:id', casbinGuard(enforcer), (c) => c.text('report'))
@@ -91,7 +91,7 @@ describe('casbinGuard', () => {
     expect((await request('/reports/7', { sql: '1', method: 'DELETE' })).status).toBe(403)
   })
 
-  it('accepts an enforcer built with casbin\'s own newEnforcer (installs the role manager, keeps its g lines)', async () => {
+  it("accepts an enforcer built with casbin's own newEnforcer (installs the role manager, keeps its g lines)", async () => {
     const enforcer = await newEnforcer(newModelFromString(RBAC_MODEL), new StringAdapter(RBAC_POLICY))
     const { app, request } = createApp()
     app.get('/audit', casbinGuard(enforcer), (c) => c.text('audit'))
@@ -102,7 +102,10 @@ describe('casbinGuard', () => {
 
   it('decides an ownership rule on an ABAC object: a User edits only their own entries, an Administrator any', async () => {
     const enforcer = await newCasbinEnforcer({ model: OWNERSHIP_MODEL, policy: OWNERSHIP_POLICY })
-    const entries = new Map([['1', { owner: 'sql:42' }], ['2', { owner: 'ldap:42' }]])
+    const entries = new Map([
+      ['1', { owner: 'sql:42' }],
+      ['2', { owner: 'ldap:42' }],
+    ])
     const { app, request } = createApp()
     app.put('/entries/:id', casbinGuard(enforcer, { object: (c) => entries.get(c.req.param('id') ?? ''), action: 'edit' }), (c) => c.text('edited'))
     expect((await request('/entries/1', { method: 'PUT', sql: '42;User' })).status).toBe(200)
@@ -113,7 +116,7 @@ describe('casbinGuard', () => {
     expect((await request('/entries/1', { method: 'PUT', sql: '43;Viewer' })).status).toBe(403)
   })
 
-  it('takes the domain from the request: roles from g lines hold in their tenant only, Gatehouse roles in the request\'s', async () => {
+  it("takes the domain from the request: roles from g lines hold in their tenant only, Gatehouse roles in the request's", async () => {
     const enforcer = await newCasbinEnforcer({
       model: DOMAIN_MODEL,
       policy: `
@@ -129,7 +132,7 @@ g, sql:7, Editor, acme
     expect((await request('/t/globex/docs/1', { sql: '8;Editor' })).status).toBe(200)
   })
 
-  it('takes the domain from the token\'s Keycloak realm with keycloakRealm', async () => {
+  it("takes the domain from the token's Keycloak realm with keycloakRealm", async () => {
     const enforcer = await newCasbinEnforcer({ model: DOMAIN_MODEL, policy: 'p, Editor, acme, /docs/:id, GET' })
     const { app, request } = createApp()
     app.get('/docs/:id', casbinGuard(enforcer, { domain: keycloakRealm }), (c) => c.text('doc'))
@@ -187,7 +190,16 @@ g, sql:7, Editor, acme
     const enforcer = await newCasbinEnforcer({ model: OWNERSHIP_MODEL, policy: OWNERSHIP_POLICY })
     const domains = await newCasbinEnforcer({ model: DOMAIN_MODEL, policy: 'p, Editor, acme, /x, GET' })
     const { app, request, logger } = createApp()
-    app.put('/entries/:id', casbinGuard(enforcer, { object: () => { throw new Error('entry store down') }, action: 'edit' }), (c) => c.text('edited'))
+    app.put(
+      '/entries/:id',
+      casbinGuard(enforcer, {
+        object: () => {
+          throw new Error('entry store down')
+        },
+        action: 'edit',
+      }),
+      (c) => c.text('edited'),
+    )
     app.get('/x', casbinGuard(domains, { domain: (c) => c.req.header('x-tenant') }), (c) => c.text('x'))
     expect((await request('/entries/1', { method: 'PUT', sql: '1;Administrator' })).status).toBe(403)
     expect(logger.lines.some((l) => l.level === 'error' && String(l.fields.err).includes('entry store down'))).toBe(true)

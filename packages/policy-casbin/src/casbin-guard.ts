@@ -70,7 +70,7 @@ export function casbinGuard(enforcer: Enforcer, options: CasbinGuardOptions = {}
     check: async (user, c) => {
       let subject: CasbinSubject | undefined
       try {
-        const dom = domain === undefined ? undefined : await valueOf(domain, c)
+        const dom = domain === undefined ? undefined : await resolveValue(domain, c)
         if (domain !== undefined && (typeof dom !== 'string' || dom === '')) {
           c.get('gatehouse').auth.logger.warn({ path: c.req.path, method: c.req.method }, 'casbinGuard: the request has no domain; denying')
           return false
@@ -78,9 +78,13 @@ export function casbinGuard(enforcer: Enforcer, options: CasbinGuardOptions = {}
         // Only registered roles count: a name from a directory group or a token claim that the
         // app never registered grants nothing here either (and one like `sql:42`, never a principal).
         const { auth } = c.get('gatehouse')
-        subject = casbinSubject(user, dom, user.roles.filter((role) => auth.roles.has(role)))
-        const obj = object === undefined ? c.req.path : await valueOf(object as RequestValue<unknown>, c)
-        const act = action === undefined ? c.req.method : await valueOf(action, c)
+        subject = casbinSubject(
+          user,
+          dom,
+          user.roles.filter((role) => auth.roles.has(role)),
+        )
+        const obj = object === undefined ? c.req.path : await resolveValue(object as RequestValue<unknown>, c)
+        const act = action === undefined ? c.req.method : await resolveValue(action, c)
         const request = dom === undefined ? [subject, obj, act] : [subject, dom, obj, act]
         // enableEnforce(false) makes Casbin allow everything; a guard never does.
         if ((enforcer as unknown as { enabled?: unknown }).enabled === false) throw new Error('enforcement is disabled on this enforcer (enableEnforce(false))')
@@ -99,7 +103,7 @@ export function casbinGuard(enforcer: Enforcer, options: CasbinGuardOptions = {}
   })
 }
 
-async function valueOf<T>(value: RequestValue<T>, c: Context<AuthEnv>): Promise<T> {
+async function resolveValue<T>(value: RequestValue<T>, c: Context<AuthEnv>): Promise<T> {
   return typeof value === 'function' ? await (value as (c: Context<AuthEnv>) => T | Promise<T>)(c) : value
 }
 
@@ -126,7 +130,7 @@ export function installRoleManager(enforcer: Enforcer): GatehouseRoleManager | n
 
 function validate(enforcer: Enforcer, options: CasbinGuardOptions): CasbinGuardOptions {
   if (typeof enforcer !== 'object' || enforcer === null || typeof enforcer.enforceSync !== 'function' || typeof enforcer.getModel !== 'function') {
-    throw new TypeError('casbinGuard: expected a Casbin enforcer (newCasbinEnforcer or casbin\'s newEnforcer)')
+    throw new TypeError("casbinGuard: expected a Casbin enforcer (newCasbinEnforcer or casbin's newEnforcer)")
   }
   if (typeof options !== 'object' || options === null) throw new TypeError('casbinGuard: options must be an object')
   for (const key of Object.keys(options)) {

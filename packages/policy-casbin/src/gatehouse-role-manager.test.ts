@@ -6,7 +6,7 @@ import { GatehouseRoleManager } from './gatehouse-role-manager.js'
 const user = (roles: string[], source = 'sql', id = '42'): User => ({ id, username: 'alice', roles, source })
 
 describe('GatehouseRoleManager', () => {
-  it('counts the subject\'s roles, with the policy\'s inheritance, only inside withSubject and only for that principal', async () => {
+  it("counts the subject's roles, with the policy's inheritance, only inside withSubject and only for that principal", async () => {
     const rm = new GatehouseRoleManager()
     await rm.addLink('Administrator', 'User')
     const admin = casbinSubject(user(['Administrator']))
@@ -27,11 +27,15 @@ describe('GatehouseRoleManager', () => {
       expect(rm.syncedHasLink('sql:42', 'User')).toBe(true)
       expect(rm.syncedHasLink('ldap:7', 'Viewer')).toBe(false)
     })
-    expect(() => rm.withSubject(outer, () => { throw new Error('boom') })).toThrow('boom')
+    expect(() =>
+      rm.withSubject(outer, () => {
+        throw new Error('boom')
+      }),
+    ).toThrow('boom')
     expect(rm.syncedHasLink('sql:42', 'User')).toBe(false)
   })
 
-  it('with domains, counts the roles in the request\'s domain only; g lines in the domain they name', async () => {
+  it("with domains, counts the roles in the request's domain only; g lines in the domain they name", async () => {
     const rm = new GatehouseRoleManager()
     await rm.addLink('sql:1', 'Editor', 'globex')
     const subject = casbinSubject(user(['Editor'], 'sql', '1'), 'acme')

@@ -39,11 +39,23 @@ const VALUES = ['v0', 'v1', 'v2', 'v3', 'v4', 'v5'] as const
 export const POLICY_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-casbin-rules': {
     async up(db: Kysely<any>) {
-      let table = db.schema.createTable(RULES).addColumn('id', 'bigint', (col) => col.primaryKey()).addColumn('ptype', 'varchar(32)', (col) => col.notNull())
+      let table = db.schema
+        .createTable(RULES)
+        .addColumn('id', 'bigint', (col) => col.primaryKey())
+        .addColumn('ptype', 'varchar(32)', (col) => col.notNull())
       for (const v of VALUES) table = table.addColumn(v, 'varchar(1024)', (col) => col.notNull().defaultTo(''))
       await table.execute()
-      await db.schema.createIndex(`${RULES}_unique`).on(RULES).columns(['ptype', ...VALUES]).unique().execute()
-      await db.schema.createTable(REVISION).addColumn('id', 'integer', (col) => col.primaryKey()).addColumn('revision', 'bigint', (col) => col.notNull()).execute()
+      await db.schema
+        .createIndex(`${RULES}_unique`)
+        .on(RULES)
+        .columns(['ptype', ...VALUES])
+        .unique()
+        .execute()
+      await db.schema
+        .createTable(REVISION)
+        .addColumn('id', 'integer', (col) => col.primaryKey())
+        .addColumn('revision', 'bigint', (col) => col.notNull())
+        .execute()
       await db.insertInto(REVISION).values({ id: 1, revision: 0 }).execute()
     },
   },
@@ -116,7 +128,7 @@ export async function openSQLPolicy(options: SQLPolicyOptions): Promise<SQLPolic
   if (typeof options !== 'object' || options === null) throw new TypeError('openSQLPolicy: options are required')
   const { database } = options
   if (typeof database?.transaction !== 'function' || typeof database.migrateCompanion !== 'function') {
-    throw new TypeError('openSQLPolicy: database must be the store\'s SQLDatabase (openSQLStore(...).database)')
+    throw new TypeError("openSQLPolicy: database must be the store's SQLDatabase (openSQLStore(...).database)")
   }
   const reloadIntervalMs = options.reloadIntervalMs ?? (database.dialect === 'postgres' ? 30_000 : 1000)
   if (!Number.isInteger(reloadIntervalMs) || reloadIntervalMs < 10) throw new TypeError('openSQLPolicy: reloadIntervalMs must be an integer of at least 10')
@@ -303,7 +315,10 @@ export class KyselyPolicyAdapter implements Adapter {
 
   /** Writes `csv` (Casbin policy lines) when the table is empty; a no-op otherwise. */
   async seed(csv: string): Promise<void> {
-    const lines = csv.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'))
+    const lines = csv
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'))
     await this.#write(async (trx) => {
       const existing = await trx.selectFrom(RULES).select('id').limit(1).executeTakeFirst()
       if (existing !== undefined) return false
@@ -335,5 +350,8 @@ async function insert(trx: Transaction<PolicySchema>, ptype: string, rule: reado
   if (rule.length > VALUES.length) throw new TypeError(`casbin policy: at most ${VALUES.length} values per rule`)
   const next = await trx.selectFrom(RULES).select(sql<number>`coalesce(max(id), 0) + 1`.as('id')).executeTakeFirstOrThrow()
   const values = Object.fromEntries(VALUES.map((v, i) => [v, rule[i] ?? '']))
-  await trx.insertInto(RULES).values({ id: Number(next.id), ptype, ...values } as Row).execute()
+  await trx
+    .insertInto(RULES)
+    .values({ id: Number(next.id), ptype, ...values } as Row)
+    .execute()
 }

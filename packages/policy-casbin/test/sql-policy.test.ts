@@ -65,7 +65,7 @@ async function within(timeoutMs: number, probe: () => Promise<boolean>): Promise
   }
 }
 
-it('the store\'s SQLDatabase is a PolicyDatabase (checked by the compiler)', () => {
+it("the store's SQLDatabase is a PolicyDatabase (checked by the compiler)", () => {
   const fits = (sql: SQLStore): PolicyDatabase => sql.database
   expect(typeof fits).toBe('function')
 })
@@ -79,7 +79,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
   }
 
   describe(`the SQL policy on ${dialect}`, () => {
-    it('seeds an empty table once, enforces it, keeps it across restarts, and leaves the store\'s schema check content', async () => {
+    it("seeds an empty table once, enforces it, keeps it across restarts, and leaves the store's schema check content", async () => {
       const uri = await newURI()
       const sql = await store(uri)
       const first = await policy(sql)
@@ -94,7 +94,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await sql.close()
       // A restart: the seed is not written again, and the rule added at run time is there.
       const again = await policy(await store(uri), { seed: 'p, nobody, /x, GET' })
-      expect(await again.enforcer.getPolicy()).toEqual([['User', '/reports/:id', 'GET'], ['ldap:bob', '/audit', 'GET']])
+      expect(await again.enforcer.getPolicy()).toEqual([
+        ['User', '/reports/:id', 'GET'],
+        ['ldap:bob', '/audit', 'GET'],
+      ])
       expect(await again.enforcer.getGroupingPolicy()).toEqual([['Administrator', 'User']])
       const after = instance(again)
       expect((await after('/audit', { ldap: 'bob' })).status).toBe(200)
@@ -104,18 +107,28 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const uri = await newURI()
       const sql = await store(uri)
       const p = await policy(sql)
-      await p.enforcer.addPolicies([['sql:1', '/a', 'GET'], ['sql:1', '/b', 'GET'], ['sql:2', '/a', 'GET']])
+      await p.enforcer.addPolicies([
+        ['sql:1', '/a', 'GET'],
+        ['sql:1', '/b', 'GET'],
+        ['sql:2', '/a', 'GET'],
+      ])
       await p.enforcer.removePolicy('sql:2', '/a', 'GET')
       await p.enforcer.removeFilteredPolicy(0, 'sql:1', '/b')
       const reread = await policy(await store(uri), { seed: undefined })
-      expect(await reread.enforcer.getPolicy()).toEqual([['User', '/reports/:id', 'GET'], ['sql:1', '/a', 'GET']])
+      expect(await reread.enforcer.getPolicy()).toEqual([
+        ['User', '/reports/:id', 'GET'],
+        ['sql:1', '/a', 'GET'],
+      ])
       await p.enforcer.savePolicy()
       await reread.refresh()
-      expect(await reread.enforcer.getPolicy()).toEqual([['User', '/reports/:id', 'GET'], ['sql:1', '/a', 'GET']])
+      expect(await reread.enforcer.getPolicy()).toEqual([
+        ['User', '/reports/:id', 'GET'],
+        ['sql:1', '/a', 'GET'],
+      ])
     })
 
     if (dialect === 'postgres') {
-      it('a rule added in instance A is enforced by instance B within a second (LISTEN/NOTIFY; B\'s reload poll is a minute)', async () => {
+      it("a rule added in instance A is enforced by instance B within a second (LISTEN/NOTIFY; B's reload poll is a minute)", async () => {
         const uri = await newURI()
         const [a, b] = [await policy(await store(uri), { reloadIntervalMs: 60_000 }), await policy(await store(uri), { reloadIntervalMs: 60_000 })]
         const requestB = instance(b)

@@ -85,7 +85,9 @@ async function resumeCosts(label: string, uri: string): Promise<void> {
     reads.push(Number(process.hrtime.bigint() - start) / 1e3 / REQUESTS)
   }
   const [bare, w, c] = [median(results.bare), median(results.warm), median(results.cold)]
-  console.log(`${label.padEnd(10)} bare ${bare.toFixed(1).padStart(6)} µs   warm cache ${w.toFixed(1).padStart(6)} µs   cold cache ${c.toFixed(1).padStart(7)} µs   cold/warm ${(c / w).toFixed(1)}x   (warm adds ${(w - bare).toFixed(1)} µs, cold adds ${(c - bare).toFixed(1)} µs over bare)`)
+  console.log(
+    `${label.padEnd(10)} bare ${bare.toFixed(1).padStart(6)} µs   warm cache ${w.toFixed(1).padStart(6)} µs   cold cache ${c.toFixed(1).padStart(7)} µs   cold/warm ${(c / w).toFixed(1)}x   (warm adds ${(w - bare).toFixed(1)} µs, cold adds ${(c - bare).toFixed(1)} µs over bare)`,
+  )
   console.log(`${''.padEnd(10)} of which the store's two reads per cold request (isRevoked + getUserById): ${median(reads).toFixed(1)} µs`)
   await sql.close()
 }

@@ -45,7 +45,7 @@ describe('Accounts (SQLite)', () => {
     await expect(strict.add({ username: 'grace', password: 'compilers all the way down' })).resolves.toMatchObject({ username: 'grace' })
   })
 
-  it('refuses common passwords and their variants, the username and the application\'s name on add and set-password, before hashing', async () => {
+  it("refuses common passwords and their variants, the username and the application's name on add and set-password, before hashing", async () => {
     const named = await openTestStore(tempSQLiteURI(), { passwordPolicy: { contextWords: ['Acme Notes'] } })
     try {
       const refusals: Array<[string, string]> = [

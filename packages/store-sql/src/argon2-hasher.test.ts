@@ -4,7 +4,7 @@ import { LIGHT_HASHER } from '../test/fixtures.js'
 import { ARGON2_DEFAULTS, Argon2Hasher } from './argon2-hasher.js'
 
 describe('Argon2Hasher', () => {
-  it('hashes with argon2id at OWASP\'s minimum by default, a fresh salt each time', async () => {
+  it("hashes with argon2id at OWASP's minimum by default, a fresh salt each time", async () => {
     const hasher = new Argon2Hasher()
     expect(hasher.parameters).toEqual({ memoryCost: 19456, timeCost: 2, parallelism: 1 })
     const [a, b] = await Promise.all([hasher.hash('violet cormorant'), hasher.hash('violet cormorant')])
@@ -45,7 +45,7 @@ describe('Argon2Hasher', () => {
     }
   })
 
-  it('asks for a rehash when the parameters rise, via argon2\'s own needsRehash', async () => {
+  it("asks for a rehash when the parameters rise, via argon2's own needsRehash", async () => {
     const weak = new Argon2Hasher(LIGHT_HASHER)
     const stronger = new Argon2Hasher({ ...LIGHT_HASHER, memoryCost: 2048 })
     const hash = await weak.hash('violet cormorant')
@@ -81,7 +81,7 @@ describe('Argon2Hasher', () => {
     expect(hasher.queued).toBe(0)
   })
 
-  it('refuses parameters below OWASP\'s minimum unless explicitly allowed for tests', () => {
+  it("refuses parameters below OWASP's minimum unless explicitly allowed for tests", () => {
     expect(ARGON2_DEFAULTS).toEqual({ memoryCost: 19456, timeCost: 2, parallelism: 1 })
     expect(() => new Argon2Hasher({ memoryCost: 8192 })).toThrow(/OWASP/)
     expect(() => new Argon2Hasher({ timeCost: 1 })).toThrow(/OWASP/)

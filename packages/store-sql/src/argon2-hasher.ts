@@ -31,7 +31,13 @@ export interface Argon2HasherOptions {
 export const ARGON2_DEFAULTS = Object.freeze({ memoryCost: 19_456, timeCost: 2, parallelism: 1 })
 
 // OWASP Password Storage Cheat Sheet: equally strong argon2id (memory KiB, passes) pairs, p=1.
-const OWASP_MINIMUMS: ReadonlyArray<readonly [number, number]> = [[47_104, 1], [19_456, 2], [12_288, 3], [9_216, 4], [7_168, 5]]
+const OWASP_MINIMUMS: ReadonlyArray<readonly [number, number]> = [
+  [47_104, 1],
+  [19_456, 2],
+  [12_288, 3],
+  [9_216, 4],
+  [7_168, 5],
+]
 
 // Limits on what a stored hash may ask of us: a corrupt or planted hash with absurd parameters
 // must not make one verify allocate gigabytes or spin for minutes.
@@ -78,7 +84,7 @@ export class Argon2Hasher implements PasswordHasher {
     // Strong enough = at least one of OWASP's equivalent argon2id configurations in both memory and passes.
     const weak = !OWASP_MINIMUMS.some(([m, t]) => memoryCost >= m && timeCost >= t)
     if (weak && options.allowWeakParameters !== true) {
-      throw new TypeError('Argon2Hasher: parameters below OWASP\'s argon2id minimum (m=19456 KiB, t=2, p=1); allowWeakParameters is for tests only')
+      throw new TypeError("Argon2Hasher: parameters below OWASP's argon2id minimum (m=19456 KiB, t=2, p=1); allowWeakParameters is for tests only")
     }
     if (maxPasswordBytes < 256) throw new TypeError('Argon2Hasher: maxPasswordBytes must allow at least 64 characters (256 bytes)')
     this.parameters = Object.freeze({ memoryCost, timeCost, parallelism })

@@ -75,10 +75,12 @@ function sqliteTarget(path: string, displayURI: string): DatabaseTarget {
  * query parameter), safe for error messages and logs.
  */
 export function maskURI(uri: string): string {
-  return uri
-    // Up to the LAST "@": a password may itself contain "@" (over-masking is the safe side).
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*):.*@/i, '$1:***@')
-    .replace(/([?&]password=)[^&#]*/gi, '$1***')
+  return (
+    uri
+      // Up to the LAST "@": a password may itself contain "@" (over-masking is the safe side).
+      .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*):.*@/i, '$1:***@')
+      .replace(/([?&]password=)[^&#]*/gi, '$1***')
+  )
 }
 
 /** `file:` URL for libsql, percent-encoding each path segment (spaces, `%`, `?`, `#`). */

@@ -109,7 +109,10 @@ export function resolvePasswordPolicy(options: PasswordPolicyOptions = {}): { mi
   if (!Number.isInteger(minLength) || minLength < 8) throw new TypeError('passwordPolicy.minLength must be an integer of at least 8')
   if (!Number.isInteger(maxLength) || maxLength < 256) throw new TypeError('passwordPolicy.maxLength must be an integer of at least 256 (bytes)')
   if (maxLength < minLength * 4) throw new TypeError('passwordPolicy.maxLength must fit minLength characters of 4 bytes each')
-  for (const [name, list] of [['blocklist', options.blocklist], ['contextWords', options.contextWords]] as const) {
+  for (const [name, list] of [
+    ['blocklist', options.blocklist],
+    ['contextWords', options.contextWords],
+  ] as const) {
     if (list === undefined) continue
     if (typeof list === 'string' || typeof (list as Iterable<unknown>)[Symbol.iterator] !== 'function') throw new TypeError(`passwordPolicy.${name} must be an array (or iterable) of strings`)
   }

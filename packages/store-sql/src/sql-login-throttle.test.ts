@@ -95,7 +95,10 @@ describe('SQLLoginThrottle (SQLite)', () => {
     for (let failures = 1; failures <= 8; failures++) {
       const throttle = new SQLLoginThrottle({ database, username: { freeFailures: 1, baseDelaySeconds: 2, maxDelaySeconds: 10 } })
       await database.kysely.deleteFrom('gatehouse_login_throttle').where('key', '=', digestOf('u:dave')).execute()
-      await database.kysely.insertInto('gatehouse_login_throttle').values({ key: digestOf('u:dave'), failures, last_failure_at: Date.now() }).execute()
+      await database.kysely
+        .insertInto('gatehouse_login_throttle')
+        .values({ key: digestOf('u:dave'), failures, last_failure_at: Date.now() })
+        .execute()
       const decision = await throttle.begin(attempt)
       waits.push(decision.allowed ? 0 : decision.retryAfterSeconds)
     }
@@ -141,7 +144,7 @@ describe('SQLLoginThrottle (SQLite)', () => {
       expect((await throttle.begin({ username: 'grace2', address: '203.0.113.10' })).allowed).toBe(true)
     })
 
-    it('asks the database again after refusalMemoMs, one attempt at a time, and so sees another instance\'s success', async () => {
+    it("asks the database again after refusalMemoMs, one attempt at a time, and so sees another instance's success", async () => {
       const throttle = new SQLLoginThrottle({ database: counted, username: { freeFailures: 1, baseDelaySeconds: 5 }, refusalMemoMs: 100 })
       const attempt = { username: 'heidi', address: undefined }
       await throttle.begin(attempt)

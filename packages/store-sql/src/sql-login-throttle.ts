@@ -119,12 +119,20 @@ export class SQLLoginThrottle implements LoginThrottle {
       decision = await this.#db.write(async (trx) => {
         // Rows must exist to be locked; SQLite's write transaction already runs alone.
         for (const { key } of keys) {
-          await trx.insertInto('gatehouse_login_throttle').values({ key, failures: 0, last_failure_at: 0 }).onConflict((oc) => oc.column('key').doNothing()).execute()
+          await trx
+            .insertInto('gatehouse_login_throttle')
+            .values({ key, failures: 0, last_failure_at: 0 })
+            .onConflict((oc) => oc.column('key').doNothing())
+            .execute()
         }
         let select = trx
           .selectFrom('gatehouse_login_throttle')
           .select(['key', 'failures', 'last_failure_at'])
-          .where('key', 'in', keys.map((k) => k.key))
+          .where(
+            'key',
+            'in',
+            keys.map((k) => k.key),
+          )
           .orderBy('key')
         if (this.#db.dialect === 'postgres') select = select.forUpdate()
         const rows = await select.execute()
@@ -142,7 +150,11 @@ export class SQLLoginThrottle implements LoginThrottle {
         }
         if (wait > 0) return { allowed: false, retryAfterSeconds: wait }
         for (const { key } of keys) {
-          await trx.updateTable('gatehouse_login_throttle').set({ failures: (counts.get(key) ?? 0) + 1, last_failure_at: now }).where('key', '=', key).execute()
+          await trx
+            .updateTable('gatehouse_login_throttle')
+            .set({ failures: (counts.get(key) ?? 0) + 1, last_failure_at: now })
+            .where('key', '=', key)
+            .execute()
         }
         // Forgotten counters go now and then; the longest window decides what is forgotten.
         if (prune) {
@@ -195,7 +207,13 @@ export class SQLLoginThrottle implements LoginThrottle {
     this.#forget(attempt)
     await this.#fallback.succeeded(attempt)
     const [user, address] = this.#keys(attempt)
-    await this.#update((trx) => trx.deleteFrom('gatehouse_login_throttle').where('key', '=', user!.key).execute().then(() => address && takeBack(trx, address.key)))
+    await this.#update((trx) =>
+      trx
+        .deleteFrom('gatehouse_login_throttle')
+        .where('key', '=', user!.key)
+        .execute()
+        .then(() => address && takeBack(trx, address.key)),
+    )
   }
 
   async abandoned(attempt: LoginAttempt): Promise<void> {
@@ -236,7 +254,14 @@ export class SQLLoginThrottle implements LoginThrottle {
 async function takeBack(trx: Transaction<GatehouseSchema>, key: string): Promise<void> {
   await trx
     .updateTable('gatehouse_login_throttle')
-    .set((eb) => ({ failures: eb.case().when('failures', '>', 0).then(eb('failures', '-', 1)).else(0).end() }))
+    .set((eb) => ({
+      failures: eb
+        .case()
+        .when('failures', '>', 0)
+        .then(eb('failures', '-', 1))
+        .else(0)
+        .end(),
+    }))
     .where('key', '=', key)
     .execute()
 }

@@ -10,7 +10,14 @@ afterAll(removeTempDirectories)
 describeAuthenticator('SQLPasswordAuthenticator', async () => {
   const sql = await openTestStore(tempSQLiteURI())
   await sql.accounts.add({ username: 'Alice', password: 'alice passphrase', roles: ['User', 'Viewer'] })
-  return { authenticator: sql.authenticator, valid: { username: 'alice', password: 'alice passphrase', expectedRoles: ['User', 'Viewer'] }, unknownUsername: 'nobody', unknownUser: 'skipped', resumes: true, close: () => sql.close() }
+  return {
+    authenticator: sql.authenticator,
+    valid: { username: 'alice', password: 'alice passphrase', expectedRoles: ['User', 'Viewer'] },
+    unknownUsername: 'nobody',
+    unknownUser: 'skipped',
+    resumes: true,
+    close: () => sql.close(),
+  }
 })
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!

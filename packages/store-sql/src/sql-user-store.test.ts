@@ -63,7 +63,11 @@ describe('SQLUserStore provider-session revocations', () => {
       await sql.store.revokeProviderSessions({ source: 'oidc', providerSessionId: 'sid-1', subject: 'sub-1', expiresAt: until })
       // Another instance, its clock a minute ahead, revoked the same sid with a later expiry.
       const ahead = Date.now() + 60_000
-      await raw.kysely.updateTable('gatehouse_revoked_provider_sessions').set({ revoked_at: ahead, expires_at: until.getTime() + 60_000 }).where('kind', '=', 'sid').execute()
+      await raw.kysely
+        .updateTable('gatehouse_revoked_provider_sessions')
+        .set({ revoked_at: ahead, expires_at: until.getTime() + 60_000 })
+        .where('kind', '=', 'sid')
+        .execute()
       await sql.store.revokeProviderSessions({ source: 'oidc', providerSessionId: 'sid-1', expiresAt: until })
       const [sid, sub] = await rows()
       expect(sid).toMatchObject({ kind: 'sid', value: 'sid-1', revoked_at: ahead, expires_at: until.getTime() + 60_000 })

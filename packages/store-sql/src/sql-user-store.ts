@@ -22,18 +22,7 @@ const MAX_SOURCE_LENGTH = 128
 const MAX_PROVIDER_VALUE_LENGTH = 1024
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/
 
-const USER_COLUMNS = [
-  'u.id',
-  'u.username_normalized',
-  'u.display_name',
-  'u.email',
-  'u.password_hash',
-  'u.disabled',
-  'u.session_version',
-  'u.created_at',
-  'u.updated_at',
-  'u.last_login_at',
-] as const
+const USER_COLUMNS = ['u.id', 'u.username_normalized', 'u.display_name', 'u.email', 'u.password_hash', 'u.disabled', 'u.session_version', 'u.created_at', 'u.updated_at', 'u.last_login_at'] as const
 
 /**
  * The {@link UserStore} (and {@link RevocationList}: logout and provider-session revocations) of
@@ -94,7 +83,11 @@ export class SQLUserStore implements UserStore, RevocationList {
     try {
       await this.#db.write(async (trx) => {
         await trx.insertInto('gatehouse_users').values(row).execute()
-        if (roles.length > 0) await trx.insertInto('gatehouse_user_roles').values(roles.map((role) => ({ user_id: row.id, role }))).execute()
+        if (roles.length > 0)
+          await trx
+            .insertInto('gatehouse_user_roles')
+            .values(roles.map((role) => ({ user_id: row.id, role })))
+            .execute()
       })
     } catch (error) {
       if (isUniqueViolation(error)) throw new UserExistsError(username, { cause: error })
@@ -118,12 +111,7 @@ export class SQLUserStore implements UserStore, RevocationList {
   async replacePasswordHash({ id, expected, passwordHash }: { readonly id: string; readonly expected: string; readonly passwordHash: string }): Promise<boolean> {
     // Compare-and-swap in one statement; no session version bump: the password did not change.
     const result = await this.#db.write((trx) =>
-      trx
-        .updateTable('gatehouse_users')
-        .set({ password_hash: passwordHash, updated_at: Date.now() })
-        .where('id', '=', id)
-        .where('password_hash', '=', expected)
-        .executeTakeFirst(),
+      trx.updateTable('gatehouse_users').set({ password_hash: passwordHash, updated_at: Date.now() }).where('id', '=', id).where('password_hash', '=', expected).executeTakeFirst(),
     )
     return result.numUpdatedRows > 0n
   }
@@ -135,7 +123,11 @@ export class SQLUserStore implements UserStore, RevocationList {
       const row = await bumpVersion(trx, id)
       if (row === undefined) return null
       await trx.deleteFrom('gatehouse_user_roles').where('user_id', '=', id).execute()
-      if (wanted.length > 0) await trx.insertInto('gatehouse_user_roles').values(wanted.map((role) => ({ user_id: id, role }))).execute()
+      if (wanted.length > 0)
+        await trx
+          .insertInto('gatehouse_user_roles')
+          .values(wanted.map((role) => ({ user_id: id, role })))
+          .execute()
       changed({ type: 'user', id })
       return toStoredUser(row, wanted)
     })
@@ -239,7 +231,10 @@ export class SQLUserStore implements UserStore, RevocationList {
   /** Number of users. */
   async count(): Promise<number> {
     return this.#db.read(async (db) => {
-      const row = await db.selectFrom('gatehouse_users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+      const row = await db
+        .selectFrom('gatehouse_users')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
       return Number(row.n)
     })
   }
@@ -324,10 +319,7 @@ export class SQLUserStore implements UserStore, RevocationList {
         .where('source', '=', source)
         .where('expires_at', '>', now)
         .where((eb) =>
-          eb.or([
-            ...(sid === undefined ? [] : [eb.and([eb('kind', '=', 'sid'), eb('value', '=', sid)])]),
-            ...(sub === undefined ? [] : [eb.and([eb('kind', '=', 'sub'), eb('value', '=', sub)])]),
-          ]),
+          eb.or([...(sid === undefined ? [] : [eb.and([eb('kind', '=', 'sid'), eb('value', '=', sid)])]), ...(sub === undefined ? [] : [eb.and([eb('kind', '=', 'sub'), eb('value', '=', sub)])])]),
         )
         .$if(issued !== undefined && Number.isFinite(issued), (query) => query.where('revoked_at', '>=', issued!))
       return bySession.unionAll(byProvider).limit(1).executeTakeFirst()
@@ -378,7 +370,10 @@ async function findUser(db: Reader, by: 'id' | 'username', value: string): Promi
     .execute()
   const first = rows[0]
   if (first === undefined) return null
-  return toStoredUser(first, rows.flatMap((row) => (row.role === null ? [] : [row.role])))
+  return toStoredUser(
+    first,
+    rows.flatMap((row) => (row.role === null ? [] : [row.role])),
+  )
 }
 
 async function rolesOf(trx: Reader, id: string): Promise<string[]> {

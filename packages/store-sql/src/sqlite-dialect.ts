@@ -294,6 +294,7 @@ class SQLiteConnection implements DatabaseConnection {
     }
   }
 
+  // biome-ignore lint/correctness/useYield: Kysely's connection interface asks for a generator; this dialect never streams
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('SQLiteDialect does not stream; page with keyset queries instead')
   }

@@ -8,7 +8,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ET
 // resource exhaustion (53xxx) and I/O errors (58030).
 const POSTGRES_UNAVAILABLE = /^(08...|57P0[1-3]|57014|55P03|53[0-9]{3}|58030)$/
 // What pg and pg-pool throw without a code when a connection breaks or cannot be made in time.
-const DRIVER_MESSAGES = /connection terminated|connection ended unexpectedly|timeout exceeded when trying to connect|client has encountered a connection error|cannot use a pool after calling end|driver has already been destroyed|client was closed and is not queryable|the client is closed/i
+const DRIVER_MESSAGES =
+  /connection terminated|connection ended unexpectedly|timeout exceeded when trying to connect|client has encountered a connection error|cannot use a pool after calling end|driver has already been destroyed|client was closed and is not queryable|the client is closed/i
 // SQLite result codes of a database that cannot be used right now (locked past the busy
 // timeout, unreadable, full, read-only), as opposed to a constraint or syntax error.
 const SQLITE_UNAVAILABLE = /^(SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL|READONLY|CORRUPT|NOTADB|PERM|AUTH|PROTOCOL)(_[A-Z_]+)?|CLIENT_CLOSED)$/

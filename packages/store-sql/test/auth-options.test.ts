@@ -20,7 +20,11 @@ describe('sql.authOptions', () => {
       return app
     })
     expect(warnings).toEqual([])
-    const login = await apps[0]!.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body: JSON.stringify({ username: 'alice', password: 'violet cormorant lantern' }) })
+    const login = await apps[0]!.request(`${ORIGIN}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: ORIGIN },
+      body: JSON.stringify({ username: 'alice', password: 'violet cormorant lantern' }),
+    })
     const cookie = sessionCookieOf(login)!
     expect((await apps[1]!.request(`${ORIGIN}/me-too`, { headers: { cookie } })).status).toBe(200)
     await apps[0]!.request(`${ORIGIN}/auth/logout`, { method: 'POST', headers: { cookie, 'content-type': 'application/json', origin: ORIGIN } })

@@ -12,7 +12,11 @@ interface NotesSchema {
 const MIGRATIONS: Record<string, Migration> = {
   '0001-notes': {
     async up(db: Kysely<any>) {
-      await db.schema.createTable('companion_notes').addColumn('id', 'integer', (col) => col.primaryKey()).addColumn('text', 'varchar(100)', (col) => col.notNull()).execute()
+      await db.schema
+        .createTable('companion_notes')
+        .addColumn('id', 'integer', (col) => col.primaryKey())
+        .addColumn('text', 'varchar(100)', (col) => col.notNull())
+        .execute()
     },
   },
 }
@@ -33,7 +37,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
   const uri = () => (dialect === 'sqlite' ? Promise.resolve(tempSQLiteURI()) : createPostgresDatabase(inject('postgresUrl')))
 
   describe(`companion packages on ${dialect}`, () => {
-    it('keep their migration history in their own table, which the store\'s unknown-migration check ignores', async () => {
+    it("keep their migration history in their own table, which the store's unknown-migration check ignores", async () => {
       const url = await uri()
       const store = await open(url)
       expect(await store.database.migrateCompanion({ name: 'notes', migrations: MIGRATIONS })).toEqual(['0001-notes'])
@@ -61,22 +65,29 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await expect(store.database.migrateCompanion({ name: 'notes', migrations: {} })).rejects.toThrow(TypeError)
     })
 
-    it('write in transactions through the store\'s write path, alongside the store\'s own writes', async () => {
+    it("write in transactions through the store's write path, alongside the store's own writes", async () => {
       const store = await open(await uri())
       await store.database.migrateCompanion({ name: 'notes', migrations: MIGRATIONS })
       // On SQLite two write transactions of one process at once would fail without the shared queue.
       await Promise.all([
-        ...Array.from({ length: 20 }, (_, i) => store.database.transaction<NotesSchema, void>(async (trx) => {
-          await trx.insertInto('companion_notes').values({ id: i, text: `note ${i}` }).execute()
-        })),
+        ...Array.from({ length: 20 }, (_, i) =>
+          store.database.transaction<NotesSchema, void>(async (trx) => {
+            await trx
+              .insertInto('companion_notes')
+              .values({ id: i, text: `note ${i}` })
+              .execute()
+          }),
+        ),
         ...Array.from({ length: 5 }, (_, i) => store.accounts.add({ username: `writer${i}`, password: 'a long enough passphrase', roles: [] })),
       ])
       const count = await store.database.read((db) => sql<{ n: number }>`select count(*) as n from companion_notes`.execute(db))
       expect(Number(count.rows[0]!.n)).toBe(20)
-      await expect(store.database.transaction<NotesSchema, void>(async (trx) => {
-        await trx.insertInto('companion_notes').values({ id: 100, text: 'rolled back' }).execute()
-        throw new Error('changed my mind')
-      })).rejects.toThrow('changed my mind')
+      await expect(
+        store.database.transaction<NotesSchema, void>(async (trx) => {
+          await trx.insertInto('companion_notes').values({ id: 100, text: 'rolled back' }).execute()
+          throw new Error('changed my mind')
+        }),
+      ).rejects.toThrow('changed my mind')
       const after = await store.database.read((db) => sql<{ n: number }>`select count(*) as n from companion_notes where id = 100`.execute(db))
       expect(Number(after.rows[0]!.n)).toBe(0)
     })

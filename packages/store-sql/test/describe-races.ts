@@ -31,9 +31,7 @@ export function describeRaces(name: string, newDatabaseURI: () => Promise<string
 
     it('lets exactly one of 20 creates of one name win across two instances', async () => {
       const spellings = ['Mallory', 'mallory', 'MALLORY', 'ｍａｌｌｏｒｙ', ' mallory ']
-      const results = await Promise.allSettled(
-        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).store.createUser({ username: spellings[i % spellings.length]!, passwordHash: `h${i}` })),
-      )
+      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).store.createUser({ username: spellings[i % spellings.length]!, passwordHash: `h${i}` })))
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
       for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'ERR_USER_EXISTS' })
       expect(results.every((r) => r.status === 'fulfilled' || r.reason instanceof UserExistsError)).toBe(true)
@@ -41,7 +39,18 @@ export function describeRaces(name: string, newDatabaseURI: () => Promise<string
     })
 
     it('has the database itself refuse a second row with a taken normalized name', async () => {
-      const row = (id: string) => ({ id, username_normalized: 'dup-check', display_name: null, email: null, password_hash: 'h', disabled: 0, session_version: 1, created_at: 0, updated_at: 0, last_login_at: null })
+      const row = (id: string) => ({
+        id,
+        username_normalized: 'dup-check',
+        display_name: null,
+        email: null,
+        password_hash: 'h',
+        disabled: 0,
+        session_version: 1,
+        created_at: 0,
+        updated_at: 0,
+        last_login_at: null,
+      })
       await database.kysely.insertInto('gatehouse_users').values(row('33333333-3333-4333-8333-333333333333')).execute()
       // Straight SQL, no store code in the way: the UNIQUE index is what says no.
       await expect(database.kysely.insertInto('gatehouse_users').values(row('44444444-4444-4444-8444-444444444444')).execute()).rejects.toThrow(/unique|UNIQUE/)
@@ -128,10 +137,7 @@ export function describeRaces(name: string, newDatabaseURI: () => Promise<string
         const username = `race-${round}`
         await a.accounts.add({ username, password: 'the old passphrase' })
         const chosen = `the new passphrase ${round}`
-        await Promise.all([
-          rehashing.authenticate({ credentials: { username, password: 'the old passphrase' }, request: request() }),
-          a.accounts.setPassword({ username, password: chosen }),
-        ])
+        await Promise.all([rehashing.authenticate({ credentials: { username, password: 'the old passphrase' }, request: request() }), a.accounts.setPassword({ username, password: chosen })])
         const stored: StoredUser = (await a.accounts.get({ username }))!
         expect(await a.hasher.verify({ hash: stored.passwordHash!, password: chosen })).toBe(true)
       }
@@ -162,7 +168,18 @@ export function describeRaces(name: string, newDatabaseURI: () => Promise<string
       const failed = database.write(async (trx) => {
         await trx
           .insertInto('gatehouse_users')
-          .values({ id: '11111111-1111-4111-8111-111111111111', username_normalized: 'half-written', display_name: null, email: null, password_hash: 'h', disabled: 0, session_version: 1, created_at: 0, updated_at: 0, last_login_at: null })
+          .values({
+            id: '11111111-1111-4111-8111-111111111111',
+            username_normalized: 'half-written',
+            display_name: null,
+            email: null,
+            password_hash: 'h',
+            disabled: 0,
+            session_version: 1,
+            created_at: 0,
+            updated_at: 0,
+            last_login_at: null,
+          })
           .execute()
         await trx.insertInto('gatehouse_user_roles').values({ user_id: '11111111-1111-4111-8111-111111111111', role: 'User' }).execute()
         throw new Error('crash between two statements')

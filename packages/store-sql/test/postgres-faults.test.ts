@@ -5,7 +5,6 @@ import { startPostgres } from '@gatehouse/testkit'
 import { sql as raw } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { SQLStore } from '../src/index.js'
 import { SQLDatabase, openSQLStore } from '../src/index.js'
 import { LIGHT_HASHER, SECRET, createSQLApp, openTestStore, within } from './fixtures.js'
 
@@ -70,7 +69,18 @@ describe('PostgreSQL faults', () => {
     const attempt = database.write(async (trx) => {
       await trx
         .insertInto('gatehouse_users')
-        .values({ id: '22222222-2222-4222-8222-222222222222', username_normalized: 'cut-off', display_name: null, email: null, password_hash: 'h', disabled: 0, session_version: 1, created_at: 0, updated_at: 0, last_login_at: null })
+        .values({
+          id: '22222222-2222-4222-8222-222222222222',
+          username_normalized: 'cut-off',
+          display_name: null,
+          email: null,
+          password_hash: 'h',
+          disabled: 0,
+          session_version: 1,
+          created_at: 0,
+          updated_at: 0,
+          last_login_at: null,
+        })
         .execute()
       const { rows } = await raw<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)
       await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid])

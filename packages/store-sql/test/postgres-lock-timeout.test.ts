@@ -102,14 +102,16 @@ describe('PostgreSQL waits have deadlines', () => {
   it('sets the documented defaults on every pool connection', async () => {
     const database = await SQLDatabase.open({ uri: url })
     try {
-      const { rows } = await database.read((db) => raw<{ statement: string; lock: string }>`select current_setting('statement_timeout') as statement, current_setting('lock_timeout') as lock`.execute(db))
+      const { rows } = await database.read((db) =>
+        raw<{ statement: string; lock: string }>`select current_setting('statement_timeout') as statement, current_setting('lock_timeout') as lock`.execute(db),
+      )
       expect(rows).toEqual([{ statement: '5s', lock: '2500ms' }])
     } finally {
       await database.close()
     }
   })
 
-  it('waits for another instance\'s migration beyond the statement timeout instead of failing to open, and keeps the deadline afterwards', async () => {
+  it("waits for another instance's migration beyond the statement timeout instead of failing to open, and keeps the deadline afterwards", async () => {
     const fresh = await createPostgresDatabase(inject('postgresUrl'))
     // Kysely's migration lock: another instance is migrating this database right now.
     const other = new pg.Client({ connectionString: fresh })

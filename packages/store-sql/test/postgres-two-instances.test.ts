@@ -33,7 +33,7 @@ describe('two app instances on one PostgreSQL', () => {
     return cookie!
   }
 
-  it('refuses the old cookie in app B within a second of a set-password through app A\'s store', async () => {
+  it("refuses the old cookie in app B within a second of a set-password through app A's store", async () => {
     const cookie = await loggedIn('ursula')
     const start = performance.now()
     await a.accounts.setPassword({ username: 'ursula', password: 'a brand new passphrase' })
@@ -57,7 +57,7 @@ describe('two app instances on one PostgreSQL', () => {
     await within(1000, async () => (await appB.get('/admin', demoted)).status === 401)
   })
 
-  it('announces a provider-session revocation in instance A to instance B\'s subscribers within a second, and B\'s list refuses the sessions', async () => {
+  it("announces a provider-session revocation in instance A to instance B's subscribers within a second, and B's list refuses the sessions", async () => {
     const seen: Array<{ change: UserChange; at: number }> = []
     const stop = b.store.subscribe((change) => seen.push({ change, at: performance.now() }))
     const issuedAt = new Date(Date.now() - 60_000)
@@ -72,7 +72,7 @@ describe('two app instances on one PostgreSQL', () => {
     expect(seen[0]!.at - start).toBeLessThan(1000)
     expect(await b.store.isRevoked(handle)).toBe(true)
     // A NUL (which PostgreSQL refuses in text) in a handle is "not revoked", not a store error.
-    expect(await b.store.isRevoked({ ...handle, providerSessionId: 'kc\u0000sid' , subject: 'other' })).toBe(false)
+    expect(await b.store.isRevoked({ ...handle, providerSessionId: 'kc\u0000sid', subject: 'other' })).toBe(false)
   })
 
   it('shares logout: a cookie logged out in app A is refused by app B', async () => {

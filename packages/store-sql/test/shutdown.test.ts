@@ -23,7 +23,10 @@ describe('shutdown during a login burst', () => {
     await sql.close()
     const statuses = (await Promise.all(burst)).map(({ res }) => res.status)
     // Each one either finished (200) or was refused as "shutting down" (503) before it was counted.
-    expect(statuses.every((status) => status === 200 || status === 503), statuses.join(',')).toBe(true)
+    expect(
+      statuses.every((status) => status === 200 || status === 503),
+      statuses.join(','),
+    ).toBe(true)
     expect(statuses).toContain(200)
 
     const database = await SQLDatabase.open({ uri })

@@ -62,7 +62,7 @@ export function describeAuthenticator(name: string, create: () => Promise<Authen
     })
 
     it('resumes its own principal to the same user, when it declares resume', async () => {
-      expect(typeof fixture.authenticator.resume === 'function', 'the fixture\'s resumes declaration').toBe(fixture.resumes)
+      expect(typeof fixture.authenticator.resume === 'function', "the fixture's resumes declaration").toBe(fixture.resumes)
       if (!fixture.resumes) return
       const result = await login(fixture.valid)
       if (result.outcome !== 'authenticated') throw new Error('valid credentials did not authenticate')

@@ -6,7 +6,11 @@ import type { TestProject } from 'vitest/node'
  * Each server module exports `start()` → `{ provide, stop }`.
  */
 const servers: Array<() => Promise<{ provide: Record<string, unknown>; stop(): Promise<void> }>> = [
-  async () => { const { startPostgres } = await import('./servers/postgres.js'); const pg = await startPostgres(); return { provide: { postgresUrl: pg.url }, stop: pg.stop } },
+  async () => {
+    const { startPostgres } = await import('./servers/postgres.js')
+    const pg = await startPostgres()
+    return { provide: { postgresUrl: pg.url }, stop: pg.stop }
+  },
   () => import('./servers/slapd.js').then((slapd) => slapd.start()),
 ]
 

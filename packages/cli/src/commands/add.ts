@@ -22,22 +22,26 @@ export async function addUser(ctx: CommandContext, args: AddUserArgs): Promise<n
   requireUsername(args.username)
   checkPasswordSource(ctx, args)
   await checkRoles(ctx, args.roles)
-  return withStore(ctx, async (store) => {
-    if ((await store.accounts.get({ username: args.username })) !== null) throw new CLIError(`${quoteUser(args.username)} already exists`)
-    const password = await readNewPassword(ctx, args, store)
-    const user = await store.accounts.add({
-      username: args.username,
-      password,
-      roles: args.roles,
-      displayName: args.displayName,
-      email: args.email,
-    })
-    if (ctx.json) {
-      await ctx.printJSON(userView(user))
-    } else {
-      const roles = user.roles.length === 0 ? 'no roles' : `roles ${user.roles.map(escapeMessage).join(', ')}`
-      await ctx.print(`created ${quoteUser(user.username)} with ${roles}`)
-    }
-    return EXIT_OK
-  }, { passwordPolicy: true })
+  return withStore(
+    ctx,
+    async (store) => {
+      if ((await store.accounts.get({ username: args.username })) !== null) throw new CLIError(`${quoteUser(args.username)} already exists`)
+      const password = await readNewPassword(ctx, args, store)
+      const user = await store.accounts.add({
+        username: args.username,
+        password,
+        roles: args.roles,
+        displayName: args.displayName,
+        email: args.email,
+      })
+      if (ctx.json) {
+        await ctx.printJSON(userView(user))
+      } else {
+        const roles = user.roles.length === 0 ? 'no roles' : `roles ${user.roles.map(escapeMessage).join(', ')}`
+        await ctx.print(`created ${quoteUser(user.username)} with ${roles}`)
+      }
+      return EXIT_OK
+    },
+    { passwordPolicy: true },
+  )
 }

@@ -34,10 +34,7 @@ describe('AuthenticatorRegistry', () => {
   })
 
   it('goes on after a rejection and reports it when nobody authenticates', async () => {
-    const chain = new AuthenticatorRegistry([
-      fixed('ldap', { outcome: 'rejected', reason: 'invalid-credentials' }),
-      fixed('sql', { outcome: 'skipped' }),
-    ])
+    const chain = new AuthenticatorRegistry([fixed('ldap', { outcome: 'rejected', reason: 'invalid-credentials' }), fixed('sql', { outcome: 'skipped' })])
     expect(await chain.authenticate({ credentials, request })).toEqual({ outcome: 'rejected', reason: 'invalid-credentials' })
     const second = new AuthenticatorRegistry([fixed('ldap', { outcome: 'rejected', reason: 'invalid-credentials' }), fixed('sql', { outcome: 'authenticated', user: user('sql') })])
     expect((await second.authenticate({ credentials, request })).outcome).toBe('authenticated')

@@ -11,9 +11,7 @@ import type { Authenticator, AuthResult, Credentials, SessionPrincipal } from '.
  * down; `rejected` then says whether another authenticator did check and refuse the credentials
  * (that attempt still counts as a failed password).
  */
-export type ChainResult =
-  | AuthResult
-  | { readonly outcome: 'unavailable'; readonly errors: readonly AuthenticatorUnavailableError[]; readonly rejected: boolean }
+export type ChainResult = AuthResult | { readonly outcome: 'unavailable'; readonly errors: readonly AuthenticatorUnavailableError[]; readonly rejected: boolean }
 
 interface Entry {
   readonly authenticator: Authenticator
@@ -116,10 +114,7 @@ export class AuthenticatorRegistry {
     }
   }
 
-  async #run(
-    step: 'authenticate' | 'identify',
-    call: (authenticator: Authenticator) => Promise<AuthResult> | undefined,
-  ): Promise<ChainResult> {
+  async #run(step: 'authenticate' | 'identify', call: (authenticator: Authenticator) => Promise<AuthResult> | undefined): Promise<ChainResult> {
     const errors: AuthenticatorUnavailableError[] = []
     let rejected: AuthResult | null = null
     for (const { authenticator } of this.#entries) {

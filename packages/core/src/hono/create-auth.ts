@@ -1,6 +1,6 @@
 import type { Context, Env, ErrorHandler, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import { Hono } from 'hono'
+import type { Hono } from 'hono'
 import { getCookie, setCookie } from 'hono/cookie'
 import { audit } from '../audit.js'
 import type { OutageCode } from '../errors.js'
@@ -236,7 +236,12 @@ export class LoginGate {
   /** Runs one login; its promise is awaited by {@link LoginGate.close}. */
   run<T>(login: () => Promise<T>): Promise<T> {
     const running = login()
-    const settled = running.then(() => {}, () => {}).finally(() => this.#inFlight.delete(settled))
+    const settled = running
+      .then(
+        () => {},
+        () => {},
+      )
+      .finally(() => this.#inFlight.delete(settled))
     this.#inFlight.add(settled)
     return running
   }
@@ -245,7 +250,9 @@ export class LoginGate {
   async close(timeoutMs: number): Promise<void> {
     this.#closed = true
     let timer: NodeJS.Timeout | undefined
-    const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs)
+    })
     await Promise.race([Promise.allSettled([...this.#inFlight]), deadline])
     clearTimeout(timer)
   }
@@ -272,8 +279,7 @@ export class LoginGate {
 export function createAuth<R extends Role>(options: CreateAuthOptions<R>): Auth<RoleNameOf<R>, PermissionNameOf<R>> {
   if (typeof options !== 'object' || options === null) throw new TypeError('createAuth: options are required')
   const roles: RoleRegistry = options.roles instanceof RoleRegistry ? options.roles : new RoleRegistry(options.roles)
-  const authenticators =
-    options.authenticators instanceof AuthenticatorRegistry ? options.authenticators : new AuthenticatorRegistry(options.authenticators)
+  const authenticators = options.authenticators instanceof AuthenticatorRegistry ? options.authenticators : new AuthenticatorRegistry(options.authenticators)
   if (authenticators.list().length === 0) throw new TypeError('createAuth: at least one authenticator is required')
   const logger = options.logger ?? STDERR_LOGGER
   const metrics = options.metrics ?? NOOP_METRICS
@@ -284,10 +290,16 @@ export function createAuth<R extends Role>(options: CreateAuthOptions<R>): Auth<
   const resolved = resolveOptions(options, sessions.secure)
   // The memory fallbacks hold in one process only: say what is lost unless chosen by name.
   if (options.revocations === undefined && !isRevocationList(options.store)) {
-    logger.warn({ option: 'store' }, 'createAuth: no store or revocation list — logouts are remembered in this process only, so another instance accepts a replayed cookie; pass store (e.g. ...sql.authOptions) or revocations: new MemoryRevocationList()')
+    logger.warn(
+      { option: 'store' },
+      'createAuth: no store or revocation list — logouts are remembered in this process only, so another instance accepts a replayed cookie; pass store (e.g. ...sql.authOptions) or revocations: new MemoryRevocationList()',
+    )
   }
   if (options.throttle === undefined) {
-    logger.warn({ option: 'throttle' }, 'createAuth: no login throttle — attempts are counted in this process only, so each instance allows its own guesses; pass throttle (e.g. ...sql.authOptions) or throttle: new MemoryLoginThrottle()')
+    logger.warn(
+      { option: 'throttle' },
+      'createAuth: no login throttle — attempts are counted in this process only, so each instance allows its own guesses; pass throttle (e.g. ...sql.authOptions) or throttle: new MemoryLoginThrottle()',
+    )
   }
 
   const onChange = (change: UserChange): void => {
@@ -351,9 +363,7 @@ export function createAuth<R extends Role>(options: CreateAuthOptions<R>): Auth<
       return errorResponse(c, 'ERR_INTERNAL')
     },
     async health() {
-      const checked = await Promise.all(
-        authenticators.list().flatMap((a) => (a.health ? [a.health().then((health) => [a.id, health] as const)] : [])),
-      )
+      const checked = await Promise.all(authenticators.list().flatMap((a) => (a.health ? [a.health().then((health) => [a.id, health] as const)] : [])))
       return { ok: checked.every(([, health]) => health.ok), authenticators: Object.fromEntries(checked) }
     },
     async close({ timeoutMs = 10_000 } = {}) {

@@ -30,7 +30,7 @@ async function setup() {
 }
 
 describe('Protected on the fast path', () => {
-  it('answers with the handler\'s own Response object, security headers included', async () => {
+  it("answers with the handler's own Response object, security headers included", async () => {
     const { auth, login } = await createTestApp()
     const app = new Hono<AuthEnv>()
     let own: Response | undefined
@@ -72,7 +72,7 @@ describe('responses that depend on the session', () => {
   })
 })
 
-describe('CSRF on the application\'s routes', () => {
+describe("CSRF on the application's routes", () => {
   it('refuses a cross-site unsafe request with the session cookie, and the handler does not run', async () => {
     const { app, login, ran } = await setup()
     const { cookie } = await login('admin', 'admin-password-1')
@@ -123,8 +123,15 @@ describe('bearer tokens', () => {
     app.get('/admin', Protected(['Administrator']), (c) => c.text(`admin ${c.var.user.username}`))
     app.get('/read', Protected({ requiredScopes: ['entries:read'] }), (c) => c.text('read'))
     app.get('/write', Protected({ requiredScopes: ['entries:write'] }), (c) => c.text('write'))
-    const login = await app.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body: JSON.stringify({ username: 'admin', password: 'admin-password-1' }) })
-    const cookie = login.headers.getSetCookie().find((c) => c.startsWith('gatehouse='))!.split(';')[0]!
+    const login = await app.request(`${ORIGIN}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: ORIGIN },
+      body: JSON.stringify({ username: 'admin', password: 'admin-password-1' }),
+    })
+    const cookie = login.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('gatehouse='))!
+      .split(';')[0]!
     return { app, cookie }
   }
 

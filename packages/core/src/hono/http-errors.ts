@@ -37,11 +37,7 @@ export function wantsHTML(c: Context): boolean {
  * The response for an error: `{"error":{"code","message"}}` (or a small HTML page for browsers).
  * Bodies are generic: they never say which of username and password was wrong, nor echo roles.
  */
-export function errorResponse(
-  c: Context,
-  code: AuthErrorCode,
-  options: { html?: boolean; retryAfterSeconds?: number; headers?: Readonly<Record<string, string>> } = {},
-): Response {
+export function errorResponse(c: Context, code: AuthErrorCode, options: { html?: boolean; retryAfterSeconds?: number; headers?: Readonly<Record<string, string>> } = {}): Response {
   const { status, message } = HTTP[code]
   const headers: Record<string, string> = { 'Cache-Control': 'no-store', ...options.headers }
   if (options.retryAfterSeconds !== undefined) headers['Retry-After'] = String(options.retryAfterSeconds)
@@ -53,10 +49,15 @@ export function errorResponse(
 
 function titleOf(status: number): string {
   switch (status) {
-    case 401: return 'Please sign in'
-    case 403: return 'Access denied'
-    case 429: return 'Slow down'
-    case 503: return 'Temporarily unavailable'
-    default: return 'Something went wrong'
+    case 401:
+      return 'Please sign in'
+    case 403:
+      return 'Access denied'
+    case 429:
+      return 'Slow down'
+    case 503:
+      return 'Temporarily unavailable'
+    default:
+      return 'Something went wrong'
   }
 }

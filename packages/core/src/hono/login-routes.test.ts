@@ -11,7 +11,10 @@ async function openForm(app: Awaited<ReturnType<typeof createTestApp>>['app'], p
   const res = await app.request(`${ORIGIN}${path}`, { headers: html })
   const body = await res.text()
   const token = /name="csrf" value="([^"]+)"/.exec(body)?.[1]
-  const csrfCookie = res.headers.getSetCookie().find((c) => c.startsWith('gatehouse-csrf='))?.split(';')[0]
+  const csrfCookie = res.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('gatehouse-csrf='))
+    ?.split(';')[0]
   return { res, body, token: token!, csrfCookie: csrfCookie! }
 }
 
@@ -47,7 +50,11 @@ describe('JSON login, /me and logout', () => {
     const viewer = await store.getUserByUsername({ username: 'viewer' })
     await store.setDisabled({ id: viewer!.id, disabled: true })
     const bodies = []
-    for (const [username, password] of [['admin', 'wrong-password'], ['nobody', 'admin-password-1'], ['viewer', 'viewer-password-1']] as const) {
+    for (const [username, password] of [
+      ['admin', 'wrong-password'],
+      ['nobody', 'admin-password-1'],
+      ['viewer', 'viewer-password-1'],
+    ] as const) {
       const { res, cookie } = await login(username, password)
       expect(res.status).toBe(401)
       expect(cookie).toBeUndefined()
@@ -103,7 +110,7 @@ describe('JSON login, /me and logout', () => {
   it('treats a tampered or garbage cookie as anonymous, never a 500', async () => {
     const { app, login } = await createTestApp()
     const { cookie } = await login('admin', 'admin-password-1')
-    for (const bad of [`${cookie}x`, cookie!.slice(0, 30), 'gatehouse=' + 'A'.repeat(5000), 'gatehouse=%E0%A4%A', 'gatehouse=Fe26.2*1*x*y*z']) {
+    for (const bad of [`${cookie}x`, cookie!.slice(0, 30), `gatehouse=${'A'.repeat(5000)}`, 'gatehouse=%E0%A4%A', 'gatehouse=Fe26.2*1*x*y*z']) {
       const res = await app.request(`${ORIGIN}/admin`, { headers: { cookie: bad } })
       expect(res.status).toBe(401)
       const home = await app.request(`${ORIGIN}/`, { headers: { cookie: bad } })
@@ -115,19 +122,37 @@ describe('JSON login, /me and logout', () => {
 describe('login hygiene', () => {
   it('refuses a JSON login that is not application/json', async () => {
     const { app } = await createTestApp()
-    const res = await app.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'text/plain', origin: ORIGIN }, body: JSON.stringify({ username: 'admin', password: 'admin-password-1' }) })
+    const res = await app.request(`${ORIGIN}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', origin: ORIGIN },
+      body: JSON.stringify({ username: 'admin', password: 'admin-password-1' }),
+    })
     expect(res.status).toBe(415)
     expect(sessionCookieOf(res)).toBeUndefined()
   })
 
   it('refuses a 1 MiB password with 413 before any authenticator runs', async () => {
     let calls = 0
-    const counting: Authenticator = { id: 'counting', authenticate: async () => { calls++; return { outcome: 'skipped' } } }
+    const counting: Authenticator = {
+      id: 'counting',
+      authenticate: async () => {
+        calls++
+        return { outcome: 'skipped' }
+      },
+    }
     const { app } = await createTestApp({ authenticators: [counting] })
     const big = 'p'.repeat(1024 * 1024)
-    const res = await app.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body: JSON.stringify({ username: 'admin', password: big }) })
+    const res = await app.request(`${ORIGIN}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: ORIGIN },
+      body: JSON.stringify({ username: 'admin', password: big }),
+    })
     expect(res.status).toBe(413)
-    const justOver = await app.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body: JSON.stringify({ username: 'admin', password: 'p'.repeat(1025) }) })
+    const justOver = await app.request(`${ORIGIN}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: ORIGIN },
+      body: JSON.stringify({ username: 'admin', password: 'p'.repeat(1025) }),
+    })
     expect(justOver.status).toBe(413)
     expect(await errorCodeOf(justOver)).toBe('ERR_PAYLOAD_TOO_LARGE')
     expect(calls).toBe(0)
@@ -147,14 +172,20 @@ describe('login hygiene', () => {
     let chainCalls = 0
     const { auth: plain } = await createTestApp()
     const sql = plain.authenticators.get('sql')!
-    const counting: Authenticator = { id: 'counting', authenticate: async () => { chainCalls++; return { outcome: 'skipped' } } }
+    const counting: Authenticator = {
+      id: 'counting',
+      authenticate: async () => {
+        chainCalls++
+        return { outcome: 'skipped' }
+      },
+    }
     const throttle = new MemoryLoginThrottle({ username: { freeFailures: 3 } })
     const { login } = await createTestApp({ throttle, authenticators: [counting, sql], hooks: { onLoginFailed: () => void failedHooks++ } })
     // Three free failures, then one more that starts the back-off.
     for (let i = 0; i < 4; i++) expect((await login('admin', 'nope-nope-nope')).res.status).toBe(401)
     const blocked = await login('ADMIN', 'admin-password-1')
     expect(blocked.res.status).toBe(429)
-    expect((await errorCodeOf(blocked.res))).toBe('ERR_TOO_MANY_ATTEMPTS')
+    expect(await errorCodeOf(blocked.res)).toBe('ERR_TOO_MANY_ATTEMPTS')
     expect(Number(blocked.res.headers.get('retry-after'))).toBeGreaterThan(0)
     expect(blocked.cookie).toBeUndefined()
     expect(chainCalls).toBe(4)
@@ -167,21 +198,34 @@ describe('login hygiene', () => {
     const { app } = await createTestApp({ throttle })
     const env = (address: string) => ({ incoming: { socket: { remoteAddress: address } } })
     const post = (username: string, xff: string, peer: string) =>
-      app.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN, 'x-forwarded-for': xff }, body: JSON.stringify({ username, password: 'wrong-wrong' }) }, env(peer))
+      app.request(
+        `${ORIGIN}/auth/login`,
+        { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN, 'x-forwarded-for': xff }, body: JSON.stringify({ username, password: 'wrong-wrong' }) },
+        env(peer),
+      )
     // Rotating spoofed XFF values from one untrusted peer: the peer address is what counts.
     for (let i = 0; i < 3; i++) await post(`user${i}`, `10.0.0.${i}`, '192.0.2.50')
     expect((await post('user9', '10.0.0.99', '192.0.2.50')).status).toBe(429)
 
     const behindProxy = await createTestApp({ throttle: new MemoryLoginThrottle({ username: { freeFailures: 1000 }, address: { freeFailures: 2 } }), trustedProxies: ['127.0.0.1'] })
     const viaProxy = (username: string, xff: string) =>
-      behindProxy.app.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN, 'x-forwarded-for': xff }, body: JSON.stringify({ username, password: 'wrong-wrong' }) }, env('127.0.0.1'))
+      behindProxy.app.request(
+        `${ORIGIN}/auth/login`,
+        { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN, 'x-forwarded-for': xff }, body: JSON.stringify({ username, password: 'wrong-wrong' }) },
+        env('127.0.0.1'),
+      )
     for (let i = 0; i < 3; i++) expect((await viaProxy(`user${i}`, `203.0.113.${i}`)).status).toBe(401)
     for (let i = 0; i < 3; i++) await viaProxy(`other${i}`, '203.0.113.200')
     expect((await viaProxy('last', '203.0.113.200')).status).toBe(429)
   })
 
   it('answers 503 when an authenticator is down and nobody else vouched, and counts no failure', async () => {
-    const down: Authenticator = { id: 'ldap', authenticate: async () => { throw new AuthenticatorUnavailableError('ldap', { cause: new Error('ECONNREFUSED') }) } }
+    const down: Authenticator = {
+      id: 'ldap',
+      authenticate: async () => {
+        throw new AuthenticatorUnavailableError('ldap', { cause: new Error('ECONNREFUSED') })
+      },
+    }
     const throttle = new MemoryLoginThrottle({ username: { freeFailures: 1 } })
     const { login } = await createTestApp({ authenticators: [down], throttle })
     for (let i = 0; i < 3; i++) {
@@ -194,7 +238,12 @@ describe('login hygiene', () => {
   it('goes on to the next authenticator when one is down', async () => {
     const { auth: base } = await createTestApp()
     const sql = base.authenticators.get('sql')!
-    const down: Authenticator = { id: 'ldap', authenticate: async () => { throw new AuthenticatorUnavailableError('ldap') } }
+    const down: Authenticator = {
+      id: 'ldap',
+      authenticate: async () => {
+        throw new AuthenticatorUnavailableError('ldap')
+      },
+    }
     const { app, login } = await createTestApp({ authenticators: [down, sql] })
     void app
     // The fixture created a second store; log in against the first app's users through its sql authenticator.
@@ -210,7 +259,10 @@ describe('form login and CSRF', () => {
     expect(form.res.status).toBe(200)
     expect(form.body).toContain('<form method="post"')
     expect(form.body).toContain('value="/admin?tab=1"')
-    const res = await app.request(`${ORIGIN}/auth/login`, formPost({ username: 'admin', password: 'admin-password-1', csrf: form.token, next: '/admin?tab=1' }, { cookie: form.csrfCookie, origin: ORIGIN, ...html }))
+    const res = await app.request(
+      `${ORIGIN}/auth/login`,
+      formPost({ username: 'admin', password: 'admin-password-1', csrf: form.token, next: '/admin?tab=1' }, { cookie: form.csrfCookie, origin: ORIGIN, ...html }),
+    )
     expect(res.status).toBe(303)
     expect(res.headers.get('location')).toBe('/admin?tab=1')
     expect(sessionCookieOf(res)).toBeDefined()
@@ -335,7 +387,12 @@ describe('throttling holds under outages and parallel guesses', () => {
   it('counts a refused password even while another authenticator in the chain is down', async () => {
     const { auth: base } = await createTestApp()
     const sql = base.authenticators.get('sql')!
-    const down: Authenticator = { id: 'ldap', authenticate: async () => { throw new AuthenticatorUnavailableError('ldap') } }
+    const down: Authenticator = {
+      id: 'ldap',
+      authenticate: async () => {
+        throw new AuthenticatorUnavailableError('ldap')
+      },
+    }
     const throttle = new MemoryLoginThrottle({ username: { freeFailures: 3 } })
     const { login } = await createTestApp({ authenticators: [down, sql], throttle })
     const statuses: number[] = []
@@ -408,7 +465,11 @@ describe('revocation races and outages', () => {
 })
 
 describe('trusted devices', () => {
-  const deviceCookieOf = (res: Response) => res.headers.getSetCookie().find((c) => c.startsWith('gatehouse-device='))?.split(';')[0]
+  const deviceCookieOf = (res: Response) =>
+    res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('gatehouse-device='))
+      ?.split(';')[0]
 
   it('keeps a user able to log in from a browser they used before while an attacker keeps their username throttled', async () => {
     const throttle = new MemoryLoginThrottle({ username: { freeFailures: 2 } })

@@ -78,7 +78,12 @@ export function loginRoutes(auth: Auth): Hono<AuthEnv> {
     const next = safeNextPath(fields.next, options.defaultRedirect)
     const fail = (code: 'ERR_INVALID_CREDENTIALS' | 'ERR_TOO_MANY_ATTEMPTS' | OutageCode, retryAfterSeconds?: number) => {
       if (mode === 'json') return errorResponse(c, code, retryAfterSeconds === undefined ? { html: false } : { html: false, retryAfterSeconds })
-      const message = code === 'ERR_INVALID_CREDENTIALS' ? 'Invalid username or password.' : code === 'ERR_TOO_MANY_ATTEMPTS' ? 'Too many attempts. Try again later.' : 'Sign-in is temporarily unavailable. Try again later.'
+      const message =
+        code === 'ERR_INVALID_CREDENTIALS'
+          ? 'Invalid username or password.'
+          : code === 'ERR_TOO_MANY_ATTEMPTS'
+            ? 'Too many attempts. Try again later.'
+            : 'Sign-in is temporarily unavailable. Try again later.'
       if (retryAfterSeconds !== undefined) c.header('Retry-After', String(retryAfterSeconds))
       return c.html(options.loginPage({ csrfToken: auth.csrfToken(c), next, error: message, username: String(fields.username ?? ''), providers: providerLinks(c, next) }), statusOf(code))
     }

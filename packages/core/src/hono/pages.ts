@@ -46,9 +46,7 @@ export interface LoginPageArgs {
 /** The login form. The form posts `username`, `password`, `csrf` and `next` to its own URL. */
 export function renderLoginPage(args: LoginPageArgs): string {
   const error = args.error ? `<p class="error" role="alert">${escapeHTML(args.error)}</p>` : ''
-  const providers = args.providers
-    .map(({ label, href }) => `<a class="provider" href="${escapeHTML(href)}">Sign in with ${escapeHTML(label)}</a>`)
-    .join('\n')
+  const providers = args.providers.map(({ label, href }) => `<a class="provider" href="${escapeHTML(href)}">Sign in with ${escapeHTML(label)}</a>`).join('\n')
   return renderPage({
     title: 'Sign in',
     body: `<h1>Sign in</h1>${error}

@@ -24,8 +24,15 @@ async function setup(routes: (app: Hono<AuthEnv>, auth: Auth<'Administrator' | '
   app.use(auth.middleware())
   app.route('/auth', auth.routes())
   routes(app, auth)
-  const login = await app.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body: JSON.stringify({ username: 'admin', password: 'admin-password-1' }) })
-  const cookie = login.headers.getSetCookie().find((c) => c.startsWith('gatehouse='))!.split(';')[0]!
+  const login = await app.request(`${ORIGIN}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: ORIGIN },
+    body: JSON.stringify({ username: 'admin', password: 'admin-password-1' }),
+  })
+  const cookie = login.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('gatehouse='))!
+    .split(';')[0]!
   return { auth, app, store, cookie }
 }
 
@@ -54,7 +61,9 @@ describe('auth.protect', () => {
   it('infers the registered names', async () => {
     const { auth } = await setup()
     expectTypeOf(auth).toEqualTypeOf<Auth<'Administrator' | 'Viewer', 'view' | 'delete'>>()
-    expectTypeOf(auth.protect).parameter(0).toEqualTypeOf<readonly ('Administrator' | 'Viewer')[] | import('./protected.js').ProtectedOptions<'Administrator' | 'Viewer', 'view' | 'delete'> | undefined>()
+    expectTypeOf(auth.protect)
+      .parameter(0)
+      .toEqualTypeOf<readonly ('Administrator' | 'Viewer')[] | import('./protected.js').ProtectedOptions<'Administrator' | 'Viewer', 'view' | 'delete'> | undefined>()
     // An app's own environment composes with Gatehouse's without hand-written intersections.
     type Env = AuthEnv<{ Bindings: { DB: string }; Variables: { requestId: string } }>
     const app = new Hono<Env>()

@@ -97,7 +97,7 @@ describe('Protected', () => {
     expect(() => Protected({ check: 'yes' } as never)).toThrow(TypeError)
   })
 
-  it('is not loosened by later changes to the caller\'s options object', async () => {
+  it("is not loosened by later changes to the caller's options object", async () => {
     const { auth, login } = await createTestApp()
     const options = { requiredRoles: ['Administrator'] }
     const app = new Hono<AuthEnv>()
@@ -108,7 +108,7 @@ describe('Protected', () => {
     expect((await app.request(`${ORIGIN}/x`, { headers: { cookie: cookie! } })).status).toBe(403)
   })
 
-  it('answers 503 rather than 401 when the session\'s store is unavailable', async () => {
+  it("answers 503 rather than 401 when the session's store is unavailable", async () => {
     const { app, store, login } = await createTestApp({ session: { secret: 'a-test-secret-that-is-long-enough-0123456789', secure: false, cache: false } })
     const { cookie } = await login('admin', 'admin-password-1')
     store.getUserById = async () => {
@@ -137,14 +137,16 @@ describe('createAuth', () => {
     const { createAuth } = await import('./create-auth.js')
     const auth = createAuth({
       roles: [],
-      authenticators: [{
-        id: 'api-key',
-        async identify({ request }) {
-          const key = request.headers.get('x-api-key')
-          if (key === null) return { outcome: 'skipped' }
-          return key === 'k-123' ? { outcome: 'authenticated', user: { id: 'robot', username: 'robot', roles: [], source: 'api-key' } } : { outcome: 'rejected', reason: 'invalid-credentials' }
+      authenticators: [
+        {
+          id: 'api-key',
+          async identify({ request }) {
+            const key = request.headers.get('x-api-key')
+            if (key === null) return { outcome: 'skipped' }
+            return key === 'k-123' ? { outcome: 'authenticated', user: { id: 'robot', username: 'robot', roles: [], source: 'api-key' } } : { outcome: 'rejected', reason: 'invalid-credentials' }
+          },
         },
-      }],
+      ],
       session: { secret: 's'.repeat(32) },
     })
     const app = new Hono<AuthEnv>()

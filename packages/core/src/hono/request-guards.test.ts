@@ -5,7 +5,6 @@ import { safeNextPath } from './request-guards.js'
 
 const ORIGIN = 'http://app.test'
 
-
 describe('safeNextPath', () => {
   it('keeps same-origin paths with their query and fragment', () => {
     expect(safeNextPath('/admin?tab=1#top')).toBe('/admin?tab=1#top')
@@ -32,13 +31,46 @@ describe('safeNextPath', () => {
 
   it('never returns a protocol-relative or off-site target, for generated input', () => {
     // Pieces that URL parsing treats specially, mixed at random with ordinary text.
-    const piece = fc.constantFrom('/', '//', '\\', '.', '..', '%2e', '%2E', '%2f', '%5c', '%09', '\t', '\n', '\r', ' ', ':', '@', '?', '#', 'evil.example', 'http:', 'a', '%', '\u3000', '\uff0f', '\u2215')
+    const piece = fc.constantFrom(
+      '/',
+      '//',
+      '\\',
+      '.',
+      '..',
+      '%2e',
+      '%2E',
+      '%2f',
+      '%5c',
+      '%09',
+      '\t',
+      '\n',
+      '\r',
+      ' ',
+      ':',
+      '@',
+      '?',
+      '#',
+      'evil.example',
+      'http:',
+      'a',
+      '%',
+      '\u3000',
+      '\uff0f',
+      '\u2215',
+    )
     const target = fc.array(piece, { maxLength: 12 }).map((parts) => parts.join(''))
     fc.assert(
-      fc.property(fc.oneof(target, target.map((t) => `/${t}`), fc.string()), (next) => {
-        const result = safeNextPath(next, '/home')
-        return isSameOriginPath(result)
-      }),
+      fc.property(
+        fc.oneof(
+          target,
+          target.map((t) => `/${t}`),
+          fc.string(),
+        ),
+        (next) => {
+          const result = safeNextPath(next, '/home')
+          return isSameOriginPath(result)
+        },
+      ),
       { numRuns: 20_000 },
     )
   })

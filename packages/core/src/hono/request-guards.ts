@@ -93,7 +93,10 @@ export function csrfTokensMatch(fromForm: unknown, fromCookie: string | undefine
 export function clientAddress(c: Context, trustedProxies: readonly string[]): string | undefined {
   const peer = socketAddress(c)
   if (peer === undefined || !trustedProxies.includes(peer)) return peer
-  const forwarded = (c.req.header('x-forwarded-for') ?? '').split(',').map((part) => part.trim()).filter(Boolean)
+  const forwarded = (c.req.header('x-forwarded-for') ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
   for (let i = forwarded.length - 1; i >= 0; i--) {
     const address = forwarded[i]!
     if (!trustedProxies.includes(address)) return address

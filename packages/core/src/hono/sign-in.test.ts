@@ -44,7 +44,7 @@ async function setup(options: Parameters<typeof provider>[0] = {}) {
 }
 
 describe('auth.signIn and the routes of authenticators', () => {
-  it('mounts an authenticator\'s routes under the auth routes and starts a session with a 303 to next', async () => {
+  it("mounts an authenticator's routes under the auth routes and starts a session with a 303 to next", async () => {
     const { callback, admin } = await setup()
     const { res, cookie } = await callback('?next=%2Fadmin%3Fx%3D1')
     expect(res.status).toBe(303)
@@ -80,7 +80,7 @@ describe('auth.signIn and the routes of authenticators', () => {
     expect(page).not.toContain('state mismatch')
   })
 
-  it('shows the authenticator\'s button on the login page, linking next to the mounted routes', async () => {
+  it("shows the authenticator's button on the login page, linking next to the mounted routes", async () => {
     const { app } = await setup()
     const page = await (await app.request(`${ORIGIN}/auth/login?next=%2Fadmin`)).text()
     expect(page).toContain('href="/auth/idp/login?next=%2Fadmin">Sign in with Example ID</a>')
@@ -103,7 +103,7 @@ describe('auth.signIn and the routes of authenticators', () => {
     expect((await admin(bySub)).status).toBe(401)
   })
 
-  it('ends the session no later than the provider\'s session', async () => {
+  it("ends the session no later than the provider's session", async () => {
     const { callback, admin } = await setup({ expiresAt: new Date(Date.now() + 1500) })
     const { res, cookie } = await callback()
     expect(res.headers.getSetCookie().find((c) => c.startsWith('gatehouse='))).toMatch(/Max-Age=(1|2);/)
@@ -112,12 +112,15 @@ describe('auth.signIn and the routes of authenticators', () => {
     expect((await admin(cookie!)).status).toBe(401)
   })
 
-  it('sends a form logout of a provider\'s session to the provider\'s logout page', async () => {
+  it("sends a form logout of a provider's session to the provider's logout page", async () => {
     const { app, callback } = await setup()
     const { cookie } = await callback()
     const form = await app.request(`${ORIGIN}/auth/login`, { headers: { cookie: cookie! } })
     const token = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!
-    const csrf = form.headers.getSetCookie().find((c) => c.startsWith('gatehouse-csrf='))!.split(';')[0]!
+    const csrf = form.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('gatehouse-csrf='))!
+      .split(';')[0]!
     const res = await app.request(`${ORIGIN}/auth/logout`, {
       method: 'POST',
       headers: { cookie: `${cookie}; ${csrf}`, 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },

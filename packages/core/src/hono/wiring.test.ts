@@ -55,7 +55,7 @@ describe('wiring that cannot be half-done', () => {
   })
 })
 
-describe('a login page of the app\'s own', () => {
+describe("a login page of the app's own", () => {
   it('replaces the page and keeps the login route', async () => {
     const { createTestApp } = await import('../../test/fixtures.js')
     const { escapeHTML } = await import('./pages.js')
@@ -70,7 +70,10 @@ describe('a login page of the app\'s own', () => {
     const body = await page.text()
     expect(body).toContain('<main class="brand">')
     const token = /name="csrf" value="([^"]+)"/.exec(body)![1]!
-    const csrf = page.headers.getSetCookie().find((c) => c.startsWith('gatehouse-csrf='))!.split(';')[0]!
+    const csrf = page.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('gatehouse-csrf='))!
+      .split(';')[0]!
     const res = await app.request(`${ORIGIN}/auth/login`, {
       method: 'POST',
       headers: { cookie: csrf, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },

@@ -18,7 +18,7 @@ describe('readCookie', () => {
     expect(readCookie(null, 'gatehouse')).toBeUndefined()
   })
 
-  it('agrees with Hono\'s parser on the cookies Gatehouse seals', () => {
+  it("agrees with Hono's parser on the cookies Gatehouse seals", () => {
     const seal = 'Fe26.2*1*5c1dAbc-_*Zx9_-Q*aGVsbG8*1700000000000*m4c-_x*yz_-~2'
     for (const header of [`gatehouse=${seal}`, `theme=dark; gatehouse=${seal}; lang=en`, `gatehouse-device=x; gatehouse=${seal}`]) {
       expect(readCookie(header, 'gatehouse')).toBe(parse(header, 'gatehouse').gatehouse)

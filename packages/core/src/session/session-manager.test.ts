@@ -48,7 +48,10 @@ describe('SessionManager', () => {
     const { sessions } = setup()
     const { value } = await sessions.issue(alice)
     const flipped = value.slice(0, 40) + (value[40] === 'A' ? 'B' : 'A') + value.slice(41)
-    const foreign = await sealData({ sid: 'x', principal: { source: 'sql', id: 'u1', version: 1, user: { username: 'a', roles: [] }, authenticatedAt: Date.now() }, iat: Date.now(), lat: Date.now() }, { password: 'y'.repeat(32) })
+    const foreign = await sealData(
+      { sid: 'x', principal: { source: 'sql', id: 'u1', version: 1, user: { username: 'a', roles: [] }, authenticatedAt: Date.now() }, iat: Date.now(), lat: Date.now() },
+      { password: 'y'.repeat(32) },
+    )
     for (const cookie of [flipped, value.slice(0, value.length - 10), value.slice(0, 20), 'a'.repeat(5000), foreign, 'Fe26.2**', '~2', '%%%']) {
       expect(await sessions.read(cookie)).toEqual({ status: 'none', reason: 'invalid' })
     }
@@ -171,7 +174,12 @@ describe('SessionManager', () => {
   })
 
   it('reports an unavailable authenticator instead of ending the session', async () => {
-    const down: Authenticator = { id: 'sql', resume: async () => { throw new AuthenticatorUnavailableError('sql') } }
+    const down: Authenticator = {
+      id: 'sql',
+      resume: async () => {
+        throw new AuthenticatorUnavailableError('sql')
+      },
+    }
     const { sessions } = setup({}, down)
     const { value } = await sessions.issue(alice)
     expect((await sessions.read(value)).status).toBe('unavailable')

@@ -216,14 +216,14 @@ export class SessionManager {
     }
     const pending = this.#lookups.get(cookie)
     if (pending !== undefined) return pending
-    const lookup: Promise<SessionState> = this.#lookup(cookie, now).then(
-      (state) => {
+    const lookup: Promise<SessionState> = this.#lookup(cookie, now)
+      .then((state) => {
         this.#metrics.sessionResume({ result: state.status === 'active' ? 'miss' : state.status === 'unavailable' ? 'unavailable' : (state.reason ?? 'invalid') })
         return state
-      },
-    ).finally(() => {
-      if (this.#lookups.get(cookie) === lookup) this.#lookups.delete(cookie)
-    })
+      })
+      .finally(() => {
+        if (this.#lookups.get(cookie) === lookup) this.#lookups.delete(cookie)
+      })
     this.#lookups.set(cookie, lookup)
     return lookup
   }
@@ -286,12 +286,7 @@ export class SessionManager {
   }
 
   #live(payload: SessionPayload, now: number): boolean {
-    return (
-      now < payload.iat + this.#absoluteMs &&
-      now < payload.lat + this.#idleMs &&
-      payload.lat <= now + 60_000 &&
-      (payload.exp === undefined || now < payload.exp)
-    )
+    return now < payload.iat + this.#absoluteMs && now < payload.lat + this.#idleMs && payload.lat <= now + 60_000 && (payload.exp === undefined || now < payload.exp)
   }
 
   async #seal(payload: SessionPayload, now: number): Promise<SessionCookie> {

@@ -31,9 +31,7 @@ export interface SchemaStatus {
 /** Reads which migrations the database has, without changing anything. */
 export async function readSchemaStatus(db: Kysely<any>): Promise<SchemaStatus> {
   const tables = await db.introspection.getTables({ withInternalKyselyTables: true })
-  const applied = tables.some((table) => table.name === MIGRATION_TABLE)
-    ? (await db.selectFrom(MIGRATION_TABLE).select('name').orderBy('name').execute()).map((row: { name: string }) => row.name)
-    : []
+  const applied = tables.some((table) => table.name === MIGRATION_TABLE) ? (await db.selectFrom(MIGRATION_TABLE).select('name').orderBy('name').execute()).map((row: { name: string }) => row.name) : []
   const known = Object.keys(MIGRATIONS).sort()
   const pending = known.filter((name) => !applied.includes(name))
   const unknown = applied.filter((name) => !known.includes(name))
@@ -63,4 +61,3 @@ export async function migrateToLatest(db: Kysely<any>, displayURI: string): Prom
   if (error !== undefined) throw error
   return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName)
 }
-

@@ -167,7 +167,7 @@ export async function startOIDCProvider(options: StartOIDCProviderOptions = {}):
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     const path = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) || '/' : url.pathname
     requests.set(path, (requests.get(path) ?? 0) + 1)
-    if (!url.pathname.startsWith(prefix + '/') && url.pathname !== prefix) {
+    if (!url.pathname.startsWith(`${prefix}/`) && url.pathname !== prefix) {
       res.statusCode = 404
       res.end()
       return
@@ -403,13 +403,29 @@ function passwordGrant(provider: Provider) {
     if (resource !== undefined) grant.addResourceScope(resource, apiScopes.join(' '))
     const grantId = await grant.save()
     const sid = randomUUID()
-    const at = new provider.AccessToken({ accountId: user.sub, client, grantId, gty: 'password', sid, scope: resource === undefined ? [...oidcScopes, ...apiScopes].join(' ') : apiScopes.join(' ') } as never)
+    const at = new provider.AccessToken({
+      accountId: user.sub,
+      client,
+      grantId,
+      gty: 'password',
+      sid,
+      scope: resource === undefined ? [...oidcScopes, ...apiScopes].join(' ') : apiScopes.join(' '),
+    } as never)
     if (resource !== undefined) {
       const { ResourceServer } = provider as unknown as { ResourceServer: new (id: string, data: unknown) => unknown }
       at.resourceServer = new ResourceServer(resource, resourceInfoOf(resource)) as never
     }
     const accessToken = await at.save()
-    const rt = new provider.RefreshToken({ accountId: user.sub, client, grantId, gty: 'password', scope: [...oidcScopes, ...apiScopes].join(' '), rotations: 0, sid, ...(resource !== undefined && { resource }) } as never)
+    const rt = new provider.RefreshToken({
+      accountId: user.sub,
+      client,
+      grantId,
+      gty: 'password',
+      scope: [...oidcScopes, ...apiScopes].join(' '),
+      rotations: 0,
+      sid,
+      ...(resource !== undefined && { resource }),
+    } as never)
     const refreshToken = await rt.save()
     let idToken: string | undefined
     if (requested.has('openid')) {

@@ -63,8 +63,7 @@ export async function startPostgres(options: { port?: number } = {}): Promise<Po
     chownSync(root, uid!, gid!)
   }
   // initdb and pg_ctl refuse to run as root; `cd /` because the postgres user may not read our cwd.
-  const asPostgres = (command: string, args: string[]) =>
-    asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, command), ...args], { cwd: '/' }) : run(join(bin, command), args, { cwd: '/' })
+  const asPostgres = (command: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, command), ...args], { cwd: '/' }) : run(join(bin, command), args, { cwd: '/' }))
 
   await asPostgres('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--no-locale'])
   const port = options.port ?? (await freePort())

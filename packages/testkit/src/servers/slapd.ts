@@ -190,9 +190,7 @@ export function ldapmodify(info: LDAPServerInfo, ldif: string): Promise<void> {
 /** One `name: value` LDIF line; base64 (`name:: ...`) when the value is not plain ASCII. */
 export function ldifLine(name: string, value: string): string {
   // LDIF SAFE-STRING: printable ASCII, not starting with space, colon or "<", not ending with space.
-  return /^[\x21-\x39\x3b\x3d-\x7e][\x20-\x7e]*$/.test(value) && !value.endsWith(' ')
-    ? `${name}: ${value}`
-    : `${name}:: ${Buffer.from(value, 'utf8').toString('base64')}`
+  return /^[\x21-\x39\x3b\x3d-\x7e][\x20-\x7e]*$/.test(value) && !value.endsWith(' ') ? `${name}: ${value}` : `${name}:: ${Buffer.from(value, 'utf8').toString('base64')}`
 }
 
 function ldapTool(tool: 'ldapadd' | 'ldapmodify', info: LDAPServerInfo, ldif: string): Promise<void> {
@@ -207,7 +205,7 @@ function ldapTool(tool: 'ldapadd' | 'ldapmodify', info: LDAPServerInfo, ldif: st
 
 function fixturesLDIF(info: LDAPServerInfo, withFixtures: boolean): string {
   const entries: string[][] = [
-    ['dn: ' + BASE_DN, 'objectClass: dcObject', 'objectClass: organization', 'o: Gatehouse tests', 'dc: example'],
+    [`dn: ${BASE_DN}`, 'objectClass: dcObject', 'objectClass: organization', 'o: Gatehouse tests', 'dc: example'],
     [`dn: ${PEOPLE_DN}`, 'objectClass: organizationalUnit', 'ou: people'],
     [`dn: ${GROUPS_DN}`, 'objectClass: organizationalUnit', 'ou: groups'],
     [`dn: ou=services,${BASE_DN}`, 'objectClass: organizationalUnit', 'ou: services'],
@@ -223,7 +221,7 @@ function fixturesLDIF(info: LDAPServerInfo, withFixtures: boolean): string {
       entries.push([ldifLine('dn', dn), 'objectClass: groupOfNames', `cn: ${cn}`, ...members.map((user) => ldifLine('member', user.dn))])
     }
   }
-  return entries.map((lines) => lines.join('\n')).join('\n\n') + '\n'
+  return `${entries.map((lines) => lines.join('\n')).join('\n\n')}\n`
 }
 
 function personLDIF(user: LDAPFixtureUser): string[] {
@@ -276,15 +274,9 @@ access to * by users read by * none
  * ends in any way (even SIGKILL, when no teardown runs), the pipe closes and the guard stops
  * slapd, so an aborted test run leaves no directory server behind. The guard prints slapd's PID.
  */
-const GUARD = [
-  'exec 3<&0',
-  '"$0" "$@" & pid=$!',
-  'echo $pid',
-  '{ cat >/dev/null; kill $pid 2>/dev/null; } <&3 & watcher=$!',
-  'wait $pid; status=$?',
-  'kill $watcher 2>/dev/null',
-  'exit $status',
-].join('\n')
+const GUARD = ['exec 3<&0', '"$0" "$@" & pid=$!', 'echo $pid', '{ cat >/dev/null; kill $pid 2>/dev/null; } <&3 & watcher=$!', 'wait $pid; status=$?', 'kill $watcher 2>/dev/null', 'exit $status'].join(
+  '\n',
+)
 
 /** A slapd process started by {@link launch}. */
 interface RunningSlapd {
@@ -378,11 +370,15 @@ function commandExists(name: string): Promise<boolean> {
 /** Ports the kernel says are free now (a tiny race remains until slapd binds them). */
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer()
-      server.once('error', reject)
-      server.listen(0, '127.0.0.1', () => resolve(server))
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer()
+          server.once('error', reject)
+          server.listen(0, '127.0.0.1', () => resolve(server))
+        }),
+    ),
   )
   const ports = servers.map((server) => (server.address() as net.AddressInfo).port)
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
