@@ -147,17 +147,30 @@ export function mountDocs(app: OpenAPIHono<AuthEnv>, auth: Auth, oidc: DocsOIDC 
     return c.json({ ...document, components: { ...document.components, securitySchemes } })
   })
 
-  const initOAuth =
-    oidc === undefined
-      ? undefined
-      : `() => { window.ui.initOAuth(${JSON.stringify({ clientId: oidc.clientId, usePkceWithAuthorizationCodeGrant: true, scopes: 'openid' }).replace(/</g, '\\u003c')}) }`
+  // JSON in a script element: `<` escaped so that no value can close the element.
+  const json = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c')
+  const bundle = {
+    url: '/docs/openapi.json',
+    dom_id: '#swagger-ui',
+    ...(oidc !== undefined && { oauth2RedirectUrl: `${oidc.origin}/docs/oauth2-redirect.html` }),
+  }
+  const oauth = oidc === undefined ? undefined : { clientId: oidc.clientId, usePkceWithAuthorizationCodeGrant: true, scopes: 'openid' }
   app.get(
     '/docs',
     swaggerUI({
       title: 'Gatehouse demo API',
       url: '/docs/openapi.json',
+      // Assets at /docs/assets/swagger-ui-dist/…, served below from the package: never a CDN.
       baseUrl: '/docs/assets',
-      ...(oidc !== undefined && { oauth2RedirectUrl: `${oidc.origin}/docs/oauth2-redirect.html`, onComplete: initOAuth }),
+      manuallySwaggerUIHtml: (asset) => `<div id="swagger-ui"></div>
+${asset.css.map((url) => `<link rel="stylesheet" href="${url}">`).join('')}
+${asset.js.map((url) => `<script src="${url}"></script>`).join('')}
+<script>
+window.onload = () => {
+  window.ui = SwaggerUIBundle(${json(bundle)})
+  ${oauth === undefined ? '' : `window.ui.initOAuth(${json(oauth)})`}
+}
+</script>`,
     }),
   )
 }

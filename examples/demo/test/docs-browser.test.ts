@@ -99,5 +99,24 @@ describe('Swagger UI at /docs in a real browser', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'docs.png'), fullPage: true })
     // Scripts, styles and the document came from the app itself; the provider was asked by the app, not the page.
     expect(requests.filter((url) => !url.startsWith(base))).toEqual([])
-  })
+  }, 60_000)
+
+  it("offers the provider's login: Authorize opens its authorization endpoint with PKCE (S256) and the docs' redirect URI", async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(`${base}/docs`)
+    await page.locator('button.authorize').first().click()
+    const oauth = page.locator('.modal-ux .auth-container').filter({ hasText: 'authorizationCode' })
+    await oauth.waitFor()
+    // Not prefilled by hand: initOAuth put the configured client id there.
+    expect(await oauth.locator('input#client_id_authorizationCode').inputValue()).toBe(provider.clients.gatehouse.clientId)
+    const [popup] = await Promise.all([context.waitForEvent('page'), oauth.locator('button.authorize').click()])
+    const url = new URL(popup.url())
+    expect(`${url.origin}${url.pathname}`).toBe(`${provider.issuer}/protocol/openid-connect/auth`)
+    expect(url.searchParams.get('response_type')).toBe('code')
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256')
+    expect(url.searchParams.get('code_challenge')).toMatch(/^[\w-]{43}$/)
+    expect(url.searchParams.get('redirect_uri')).toBe('http://127.0.0.1/docs/oauth2-redirect.html')
+    await context.close()
+  }, 60_000)
 })
