@@ -195,6 +195,25 @@ describe('/metrics', () => {
   })
 })
 
+describe('revocations', () => {
+  it('a revocation is one info event, counted by kind and origin; the revoked cookie is refused', async () => {
+    const app = await demo({ metricsToken: METRICS_TOKEN })
+    const { cookie } = await app.login('viewer', PASSWORDS.viewer)
+    expect((await app.get('/api/entries', { cookie: cookie! })).status).toBe(200)
+    await app.sql.accounts.endSessions({ username: 'viewer' })
+    // The store announces the change; the session cache hears it on its next read at the latest.
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect((await app.get('/api/entries', { cookie: cookie! })).status).toBe(401)
+    const text = await app.scrape()
+    const revoked = [...text.matchAll(/^gatehouse_revocations_total\{kind="([^"]+)",origin="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1], m[2], Number(m[3])])
+    expect(revoked.length).toBeGreaterThan(0)
+    expect(value(text, 'gatehouse_audit_events_total', { event: 'session.revoked' })).toBeGreaterThan(0)
+    expect(value(text, 'gatehouse_session_resumes_total', { result: 'revoked' })).toBe(1)
+    const event = app.log.lines().find((line) => line.event === 'session.revoked')
+    expect(event).toMatchObject({ level: 30, kind: expect.any(String) })
+  })
+})
+
 describe('logs', () => {
   it('one structured event per login success and failure, logout and throttle decision, at its level; no secrets; CR/LF escaped', async () => {
     const app = await demo()
