@@ -91,17 +91,20 @@ export function createDemoApp(options: DemoOptions): { app: Hono<AuthEnv>; auth:
   })
 
   const admin = guarded(['Administrator'])
-  app.openapi(createRoute({ method: 'get', path: '/admin', summary: 'The admin page (HTML)', ...admin.route, responses: { ...admin.responses, 200: { description: 'The admin page.' } } }), async (c) => {
-    const count = await options.sql.accounts.count()
-    return c.html(
-      page(
-        'Admin',
-        html`<h1>Admin area</h1><p>Welcome, <strong>${c.var.user.username}</strong>. Only administrators see this page.</p>
+  app.openapi(
+    createRoute({ method: 'get', path: '/admin', summary: 'The admin page (HTML)', ...admin.route, responses: { ...admin.responses, 200: { description: 'The admin page.' } } }),
+    async (c) => {
+      const count = await options.sql.accounts.count()
+      return c.html(
+        page(
+          'Admin',
+          html`<h1>Admin area</h1><p>Welcome, <strong>${c.var.user.username}</strong>. Only administrators see this page.</p>
           <p>${count} local account${count === 1 ? '' : 's'} in the user store. Manage them with <code>npm run auth-user-admin</code>.</p>
           <p><a href="/">Home</a></p>${logoutForm(auth, c)}`,
-      ),
-    )
-  })
+        ),
+      )
+    },
+  )
 
   const view = guarded({ requiredPermissions: ['view'] })
   const edit = guarded({ requiredPermissions: ['edit'] })
@@ -109,33 +112,64 @@ export function createDemoApp(options: DemoOptions): { app: Hono<AuthEnv>; auth:
   // first (a signed-in user) and says that the policy decides the rest.
   const owned = { security: guarded().route.security, description: 'Requires a signed-in user; the Casbin policy of policy.ts decides: a User only their own entries, an Administrator any.' }
   const forbidden = { 401: { description: 'Not signed in.' }, 403: { description: 'The policy refuses (`ERR_FORBIDDEN`).' }, 404: { description: 'No such entry.' } }
-  app.openapi(createRoute({ method: 'get', path: '/api/entries', summary: 'List the entries', ...view.route, responses: { ...view.responses, 200: { description: '`{ entries }`' } } }), (c) => c.json({ entries }))
-  app.openapi(createRoute({ method: 'post', path: '/api/entries', summary: 'Add an entry: `{ "text": "..." }`', ...edit.route, responses: { ...edit.responses, 201: { description: '`{ entry }`' }, 400: { description: 'No text, or more than 500 characters.' } } }), async (c) => {
-    const body = (await c.req.json().catch(() => null)) as { text?: unknown } | null
-    if (typeof body?.text !== 'string' || body.text.trim() === '' || body.text.length > 500) {
-      return c.json({ error: { code: 'ERR_BAD_REQUEST', message: 'Send {"text": "..."} (1 to 500 characters).' } }, 400)
-    }
-    const { source, id, username } = c.var.user
-    const entry = { id: nextId++, text: body.text.trim(), author: { source, id, username } }
-    entries.push(entry)
-    return c.json({ entry }, 201)
-  })
-  app.openapi(createRoute({ method: 'put', path: '/api/entries/{id}', summary: 'Change an entry', ...owned, middleware: casbinGuard(entriesPolicy, { object: entryObject, action: 'edit' }), responses: { ...forbidden, 200: { description: '`{ entry }`' }, 400: { description: 'No text, or more than 500 characters.' } } }), async (c) => {
-    const entry = find(c)
-    if (entry === undefined) return c.json({ error: { code: 'ERR_NOT_FOUND', message: 'No such entry.' } }, 404)
-    const body = (await c.req.json().catch(() => null)) as { text?: unknown } | null
-    if (typeof body?.text !== 'string' || body.text.trim() === '' || body.text.length > 500) {
-      return c.json({ error: { code: 'ERR_BAD_REQUEST', message: 'Send {"text": "..."} (1 to 500 characters).' } }, 400)
-    }
-    entry.text = body.text.trim()
-    return c.json({ entry })
-  })
-  app.openapi(createRoute({ method: 'delete', path: '/api/entries/{id}', summary: 'Delete an entry', ...owned, middleware: casbinGuard(entriesPolicy, { object: entryObject, action: 'delete' }), responses: { ...forbidden, 204: { description: 'Deleted.' } } }), (c) => {
-    const index = entries.findIndex((entry) => entry.id === Number(c.req.param('id')))
-    if (index < 0) return c.json({ error: { code: 'ERR_NOT_FOUND', message: 'No such entry.' } }, 404)
-    entries.splice(index, 1)
-    return c.body(null, 204)
-  })
+  app.openapi(createRoute({ method: 'get', path: '/api/entries', summary: 'List the entries', ...view.route, responses: { ...view.responses, 200: { description: '`{ entries }`' } } }), (c) =>
+    c.json({ entries }),
+  )
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/entries',
+      summary: 'Add an entry: `{ "text": "..." }`',
+      ...edit.route,
+      responses: { ...edit.responses, 201: { description: '`{ entry }`' }, 400: { description: 'No text, or more than 500 characters.' } },
+    }),
+    async (c) => {
+      const body = (await c.req.json().catch(() => null)) as { text?: unknown } | null
+      if (typeof body?.text !== 'string' || body.text.trim() === '' || body.text.length > 500) {
+        return c.json({ error: { code: 'ERR_BAD_REQUEST', message: 'Send {"text": "..."} (1 to 500 characters).' } }, 400)
+      }
+      const { source, id, username } = c.var.user
+      const entry = { id: nextId++, text: body.text.trim(), author: { source, id, username } }
+      entries.push(entry)
+      return c.json({ entry }, 201)
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/api/entries/{id}',
+      summary: 'Change an entry',
+      ...owned,
+      middleware: casbinGuard(entriesPolicy, { object: entryObject, action: 'edit' }),
+      responses: { ...forbidden, 200: { description: '`{ entry }`' }, 400: { description: 'No text, or more than 500 characters.' } },
+    }),
+    async (c) => {
+      const entry = find(c)
+      if (entry === undefined) return c.json({ error: { code: 'ERR_NOT_FOUND', message: 'No such entry.' } }, 404)
+      const body = (await c.req.json().catch(() => null)) as { text?: unknown } | null
+      if (typeof body?.text !== 'string' || body.text.trim() === '' || body.text.length > 500) {
+        return c.json({ error: { code: 'ERR_BAD_REQUEST', message: 'Send {"text": "..."} (1 to 500 characters).' } }, 400)
+      }
+      entry.text = body.text.trim()
+      return c.json({ entry })
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/api/entries/{id}',
+      summary: 'Delete an entry',
+      ...owned,
+      middleware: casbinGuard(entriesPolicy, { object: entryObject, action: 'delete' }),
+      responses: { ...forbidden, 204: { description: 'Deleted.' } },
+    }),
+    (c) => {
+      const index = entries.findIndex((entry) => entry.id === Number(c.req.param('id')))
+      if (index < 0) return c.json({ error: { code: 'ERR_NOT_FOUND', message: 'No such entry.' } }, 404)
+      entries.splice(index, 1)
+      return c.body(null, 204)
+    },
+  )
 
   return { app, auth, metrics }
 }

@@ -132,7 +132,10 @@ function isURL(value: string): boolean {
 /** `a=X,b=Y` → `{ a: ['X'], b: ['Y'] }`; a key may repeat for several values. */
 function parsePairs(variable: string, shape: string, text: string | undefined): Record<string, string[]> {
   const mapping: Record<string, string[]> = Object.create(null)
-  for (const pair of (text ?? '').split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const pair of (text ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const [key, value, ...rest] = pair.split('=').map((part) => part.trim())
     if (!key || !value || rest.length > 0) throw new ConfigError(`${variable} entries look like ${shape}, got "${pair}"`)
     ;(mapping[key] ??= []).push(value)
@@ -143,7 +146,10 @@ function parsePairs(variable: string, shape: string, text: string | undefined): 
 /** `admins=Administrator,staff=User` → `{ admins: ['Administrator'], staff: ['User'] }`. */
 export function parseGroupRoles(text: string | undefined): Record<string, string[]> {
   const mapping: Record<string, string[]> = Object.create(null)
-  for (const pair of (text ?? '').split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const pair of (text ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const [group, role, ...rest] = pair.split('=').map((part) => part.trim())
     if (!group || !role || rest.length > 0) throw new ConfigError(`LDAP_GROUP_ROLES entries look like group=Role, got "${pair}"`)
     ;(mapping[group] ??= []).push(role)

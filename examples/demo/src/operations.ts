@@ -40,7 +40,11 @@ export function metricsRoute(metrics: PrometheusMetrics, check: ReturnType<typeo
   return async function gatehouseMetrics(c) {
     const access = check(c)
     if (access === 'absent') return c.json({ error: { code: 'ERR_NOT_FOUND', message: 'Not found.' } }, 404)
-    if (access === 'refused') return c.json({ error: { code: 'ERR_UNAUTHENTICATED', message: 'Send the metrics token as a bearer token.' } }, 401, { 'WWW-Authenticate': 'Bearer realm="metrics"', 'Cache-Control': 'no-store' })
+    if (access === 'refused')
+      return c.json({ error: { code: 'ERR_UNAUTHENTICATED', message: 'Send the metrics token as a bearer token.' } }, 401, {
+        'WWW-Authenticate': 'Bearer realm="metrics"',
+        'Cache-Control': 'no-store',
+      })
     return c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' })
   }
 }
@@ -75,10 +79,7 @@ async function timed<T>(task: () => Promise<T>, deadlineMs: number): Promise<Out
 export function healthRoute(auth: Auth, sql: SQLStore, check: ReturnType<typeof operatorToken>): MiddlewareHandler {
   return async function gatehouseHealth(c) {
     const detailed = check(c) === 'granted'
-    const [database, backends] = await Promise.all([
-      timed(() => sql.schemaStatus(), HEALTH_DEADLINE_MS),
-      detailed ? timed(() => auth.health(), HEALTH_DEADLINE_MS) : Promise.resolve(undefined),
-    ])
+    const [database, backends] = await Promise.all([timed(() => sql.schemaStatus(), HEALTH_DEADLINE_MS), detailed ? timed(() => auth.health(), HEALTH_DEADLINE_MS) : Promise.resolve(undefined)])
     const storeOK = database.ok && database.value.current
     const status = !database.ok ? 'database-unavailable' : !database.value.current ? 'schema-outdated' : backends !== undefined && !(backends.ok && backends.value.ok) ? 'degraded' : 'ok'
     const body = detailed
@@ -126,7 +127,10 @@ export function mountDocs(app: OpenAPIHono<AuthEnv>, auth: Auth, oidc: DocsOIDC 
     let flow: { authorizationUrl: string; tokenUrl: string } | undefined
     if (provider !== undefined && oidc !== undefined) {
       // The provider's endpoints come from its discovery; a provider that is down leaves the flow out.
-      const metadata = await provider.provider().then((p) => p.metadata, () => undefined)
+      const metadata = await provider.provider().then(
+        (p) => p.metadata,
+        () => undefined,
+      )
       if (typeof metadata?.authorization_endpoint === 'string' && typeof metadata.token_endpoint === 'string') {
         flow = { authorizationUrl: metadata.authorization_endpoint, tokenUrl: metadata.token_endpoint }
       }
@@ -135,7 +139,10 @@ export function mountDocs(app: OpenAPIHono<AuthEnv>, auth: Auth, oidc: DocsOIDC 
       openapi: '3.1.0',
       info: { title: 'Gatehouse demo', version: '0.1.0', description: 'Every guarded route lists its schemes and the roles, permissions or scopes its guard checks.' },
     })
-    const securitySchemes = gatehouseSecuritySchemes({ sessionCookie: auth.sessions.cookieName, ...(flow !== undefined && { oidc: { ...flow, scopes: { openid: 'OpenID Connect', profile: 'Profile' } } }) })
+    const securitySchemes = gatehouseSecuritySchemes({
+      sessionCookie: auth.sessions.cookieName,
+      ...(flow !== undefined && { oidc: { ...flow, scopes: { openid: 'OpenID Connect', profile: 'Profile' } } }),
+    })
     // Without the provider's flow, its requirement is dropped from every operation (it would name an undeclared scheme).
     if (flow === undefined) {
       for (const item of Object.values(document.paths ?? {})) {

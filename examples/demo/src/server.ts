@@ -44,7 +44,9 @@ async function main(): Promise<void> {
   await createFirstAdmin(sql)
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: process.env.HOST ?? '127.0.0.1' }, (info) => {
-    console.log(`Gatehouse demo on http://${info.address}:${info.port}/  (user store: ${sql.displayURI}${config.ldap ? `, LDAP: ${config.ldap.url}` : ''}${config.oidc ? `, OpenID Connect: ${config.oidc.issuer}` : ''})`)
+    console.log(
+      `Gatehouse demo on http://${info.address}:${info.port}/  (user store: ${sql.displayURI}${config.ldap ? `, LDAP: ${config.ldap.url}` : ''}${config.oidc ? `, OpenID Connect: ${config.oidc.issuer}` : ''})`,
+    )
   })
   const stop = () => {
     server.close()
@@ -81,14 +83,7 @@ async function createFirstAdmin(sql: Awaited<ReturnType<typeof openSQLStore>>): 
   const password = randomBytes(18).toString('base64url')
   await sql.accounts.add({ username: 'admin', password, roles: ['Administrator'] })
   console.log(
-    [
-      '',
-      'Created the first account (shown only this once):',
-      `    username: admin`,
-      `    password: ${password}`,
-      'Change it with: npm run auth-user-admin -- set-password admin',
-      '',
-    ].join('\n'),
+    ['', 'Created the first account (shown only this once):', `    username: admin`, `    password: ${password}`, 'Change it with: npm run auth-user-admin -- set-password admin', ''].join('\n'),
   )
 }
 

@@ -137,7 +137,9 @@ describe('/metrics', () => {
     expect(provider.count('/protocol/openid-connect/certs')).toBe(before)
     // The same token on an API route does go to the chain (and is counted).
     await app.get('/api/entries', { authorization: `Bearer ${jwt}` })
-    expect(value(await (await app.get('/metrics', { authorization: `Bearer ${jwt}` })).text(), 'gatehouse_token_validations_total', { authenticator: 'oidc', outcome: 'valid', cached: 'false' })).toBe(1)
+    expect(value(await (await app.get('/metrics', { authorization: `Bearer ${jwt}` })).text(), 'gatehouse_token_validations_total', { authenticator: 'oidc', outcome: 'valid', cached: 'false' })).toBe(
+      1,
+    )
   })
 
   it('counts real logins, token checks, a throttled burst and LDAP binds, by how much; no username, address or token in a label', async () => {
@@ -254,8 +256,14 @@ describe('/docs', () => {
     const schemes = document.components.securitySchemes
     expect(schemes.sessionCookie).toMatchObject({ type: 'apiKey', in: 'cookie', name: app.auth.sessions.cookieName })
     expect(schemes.bearerJWT).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-    expect(schemes.oidc).toMatchObject({ type: 'oauth2', flows: { authorizationCode: { authorizationUrl: `${provider.issuer}/protocol/openid-connect/auth`, tokenUrl: `${provider.issuer}/protocol/openid-connect/token` } } })
-    expect(document.paths['/admin']!.get).toMatchObject({ security: [{ sessionCookie: ['Administrator'] }, { bearerJWT: ['Administrator'] }, { oidc: [] }], 'x-gatehouse-guard': { requiredRoles: ['Administrator'] } })
+    expect(schemes.oidc).toMatchObject({
+      type: 'oauth2',
+      flows: { authorizationCode: { authorizationUrl: `${provider.issuer}/protocol/openid-connect/auth`, tokenUrl: `${provider.issuer}/protocol/openid-connect/token` } },
+    })
+    expect(document.paths['/admin']!.get).toMatchObject({
+      security: [{ sessionCookie: ['Administrator'] }, { bearerJWT: ['Administrator'] }, { oidc: [] }],
+      'x-gatehouse-guard': { requiredRoles: ['Administrator'] },
+    })
     expect(document.paths['/api/entries']!.get!.description).toContain('`view`')
     expect(document.paths['/api/entries']!.post!['x-gatehouse-guard']!.requiredPermissions).toEqual(['edit'])
     expect(document.paths['/api/entries/{id}']!.delete!.description).toMatch(/Casbin/)
@@ -296,7 +304,11 @@ describe('/health', () => {
     expect(await wrong.json()).toEqual({ status: 'ok' })
     const detailed = await app.get('/health', { authorization: `Bearer ${METRICS_TOKEN}` })
     expect(detailed.status).toBe(200)
-    const body = (await detailed.json()) as { status: string; database: { ok: boolean; durationMs: number }; authenticators: Record<string, { ok: boolean; checks: Array<{ name: string; ok: boolean; durationMs: number }> }> }
+    const body = (await detailed.json()) as {
+      status: string
+      database: { ok: boolean; durationMs: number }
+      authenticators: Record<string, { ok: boolean; checks: Array<{ name: string; ok: boolean; durationMs: number }> }>
+    }
     expect(body.status).toBe('ok')
     expect(body.database).toMatchObject({ ok: true, durationMs: expect.any(Number) })
     expect(body.authenticators.ldap!.checks.map((c) => [c.name, c.ok])).toEqual([
