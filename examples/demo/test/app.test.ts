@@ -43,11 +43,15 @@ describe('the demo app', () => {
     expect((await app.request(`${ORIGIN}/health`)).status).toBe(503)
   })
 
-  it('refuses cross-site writes with the admin\'s cookie and keeps the signed-in home page out of caches', async () => {
+  it("refuses cross-site writes with the admin's cookie and keeps the signed-in home page out of caches", async () => {
     const sql = await openSQLStore({ uri: join(dir, 'csrf.db') })
     await sql.accounts.add({ username: 'admin', password: 'admin passphrase 1', roles: ['Administrator'] })
     const { app } = createDemoApp({ sql, secret: 'e'.repeat(40), secureCookies: false, logger: NOOP_LOGGER })
-    const res = await app.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body: JSON.stringify({ username: 'admin', password: 'admin passphrase 1' }) })
+    const res = await app.request(`${ORIGIN}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: ORIGIN },
+      body: JSON.stringify({ username: 'admin', password: 'admin passphrase 1' }),
+    })
     const admin = res.headers.getSetCookie()[0]!.split(';')[0]!
     const before = ((await (await app.request(`${ORIGIN}/api/entries`, { headers: { cookie: admin } })).json()) as { entries: unknown[] }).entries.length
     const crossSite = { cookie: admin, 'content-type': 'text/plain', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }

@@ -52,7 +52,10 @@ describe('OIDC_* settings', () => {
       postLogoutRedirectUri: undefined,
       name: 'Test Keycloak',
     })
-    expect(loadConfig({ ...env(), OIDC_AUDIENCE: 'api', OIDC_REDIRECT_URI: 'https://app.example.org/auth/oidc/callback' }).oidc).toMatchObject({ audience: 'api', redirectUri: 'https://app.example.org/auth/oidc/callback' })
+    expect(loadConfig({ ...env(), OIDC_AUDIENCE: 'api', OIDC_REDIRECT_URI: 'https://app.example.org/auth/oidc/callback' }).oidc).toMatchObject({
+      audience: 'api',
+      redirectUri: 'https://app.example.org/auth/oidc/callback',
+    })
     expect(loadConfig({}).oidc).toBeUndefined()
   })
 
@@ -74,8 +77,7 @@ describe('the demo with OIDC switched on', () => {
     const oidc = oidcAuthenticator(config.oidc!, { sessionSecret: 'd'.repeat(40), logger: NOOP_LOGGER })
     return createDemoApp({ sql, authenticators: [oidc], secret: 'd'.repeat(40), secureCookies: false, logger: NOOP_LOGGER }).app
   }
-  const get = (app: ReturnType<typeof demo>, path: string, token?: string) =>
-    app.request(`${ORIGIN}${path}`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } })
+  const get = (app: ReturnType<typeof demo>, path: string, token?: string) => app.request(`${ORIGIN}${path}`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } })
 
   it('/admin and /api/entries accept bearer tokens of that issuer, roles mapped', async () => {
     const app = demo()

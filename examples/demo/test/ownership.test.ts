@@ -12,7 +12,7 @@ import { ldapAuthenticator } from '../src/ldap.js'
 const ldap = inject('ldap')
 const ORIGIN = 'http://demo.test'
 
-describe('the demo\'s ownership rule (Casbin): a User edits or deletes only their own entries, an Administrator any', () => {
+describe("the demo's ownership rule (Casbin): a User edits or deletes only their own entries, an Administrator any", () => {
   let dir: string
   let sql: SQLStore
   let demo: ReturnType<typeof createDemoApp>

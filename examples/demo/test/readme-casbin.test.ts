@@ -31,7 +31,7 @@ describe('README: policies with Casbin', () => {
   const model = /```ini\n([\s\S]*?)```/.exec(section)![1]!
   const policy = /```csv\n([\s\S]*?)```/.exec(section)![1]!
 
-  it('shows the demo\'s model and policy as they are', () => {
+  it("shows the demo's model and policy as they are", () => {
     expect(model.trim()).toBe(ENTRIES_MODEL.trim())
     expect(policy.trim()).toBe(ENTRIES_POLICY.trim())
   })

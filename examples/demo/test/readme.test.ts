@@ -21,7 +21,7 @@ describe('README', () => {
     for (const block of blocks) expect(files).toContain(block)
   })
 
-  it("custom authenticator: the API-key example lets a key in and keeps others out", async () => {
+  it('custom authenticator: the API-key example lets a key in and keeps others out', async () => {
     const keySHA256 = createHash('sha256').update('k-secret-123').digest('hex')
     const auth = createAuth({
       roles: [],
