@@ -5,7 +5,10 @@ import { Hono } from 'hono'
 
 const VIEW = new Permission({ name: 'view', description: 'Read notes' })
 const EDIT = new Permission({ name: 'edit', description: 'Write notes' })
-export const roles = [new Role({ name: 'Administrator', permissions: [VIEW, EDIT] }), new Role({ name: 'Viewer', permissions: [VIEW] })]
+export const roles = [
+  new Role({ name: 'Administrator', permissions: [VIEW, EDIT] }),
+  new Role({ name: 'Viewer', permissions: [VIEW] }),
+]
 
 // SQLite file ./gatehouse.db unless AUTH_DB_URI says otherwise (e.g. postgres://…).
 const sql = await openSQLStore({ uri: process.env.AUTH_DB_URI })
