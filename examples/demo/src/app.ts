@@ -19,6 +19,10 @@ export interface DemoOptions {
   readonly authenticators?: readonly Authenticator[]
   readonly secret: string
   readonly secureCookies: boolean
+  /** `TRUSTED_PROXIES`: peers whose `X-Forwarded-For` is believed (else every client behind a proxy shares its address). */
+  readonly trustedProxies?: readonly string[]
+  /** `ALLOWED_ORIGINS`: other origins that may post forms and make unsafe requests with the session cookie. */
+  readonly allowedOrigins?: readonly string[]
   readonly logger: Logger
   /** Where Gatehouse's metrics go; a fresh prom-client registry by default. */
   readonly metrics?: PrometheusMetrics
@@ -46,11 +50,12 @@ interface Entry {
 export function createDemoApp(options: DemoOptions): { app: Hono<AuthEnv>; auth: Auth; metrics: PrometheusMetrics } {
   const metrics = options.metrics ?? createPrometheusMetrics()
   const auth = createAuth({
+    ...options.sql.authOptions,
+    authenticators: [...options.sql.authOptions.authenticators, ...(options.authenticators ?? [])],
     roles,
-    authenticators: [options.sql.authenticator, ...(options.authenticators ?? [])],
-    store: options.sql.store,
-    throttle: options.sql.throttle,
     session: { secret: options.secret, secure: options.secureCookies },
+    trustedProxies: options.trustedProxies ?? [],
+    allowedOrigins: options.allowedOrigins ?? [],
     logger: options.logger,
     metrics,
   })

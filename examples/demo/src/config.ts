@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 
 /** The demo's settings, read from environment variables (see the README's configuration table). */
 export interface DemoConfig {
@@ -13,6 +14,10 @@ export interface DemoConfig {
   readonly oidc: OIDCConfig | undefined
   /** `METRICS_TOKEN`: the bearer token of `/metrics` and `/health`'s details; undefined = `/metrics` answers 404. */
   readonly metricsToken: string | undefined
+  /** `TRUSTED_PROXIES`: addresses of reverse proxies whose `X-Forwarded-For` names the client. */
+  readonly trustedProxies: readonly string[]
+  /** `ALLOWED_ORIGINS`: other origins (e.g. a front end on another host) that may post forms and unsafe requests. */
+  readonly allowedOrigins: readonly string[]
 }
 
 /** `OIDC_*`: bearer tokens from an OpenID provider (Keycloak or any), and its browser login. */
@@ -62,7 +67,31 @@ export function loadConfig(env: Record<string, string | undefined>): DemoConfig 
   if (metricsToken !== undefined && (metricsToken.length < 16 || /\s/.test(metricsToken))) {
     throw new ConfigError('METRICS_TOKEN must be at least 16 characters without spaces (try: openssl rand -base64 32)')
   }
-  return { port, dbURI: nonEmpty(env.AUTH_DB_URI), secret, secureCookies: secure === 'true', ldap: loadLDAP(env), oidc: loadOIDC(env, port), metricsToken }
+  return {
+    port,
+    dbURI: nonEmpty(env.AUTH_DB_URI),
+    secret,
+    secureCookies: secure === 'true',
+    ldap: loadLDAP(env),
+    oidc: loadOIDC(env, port),
+    metricsToken,
+    trustedProxies: list(env.TRUSTED_PROXIES).map((address) => {
+      if (isIP(address) === 0) throw new ConfigError(`TRUSTED_PROXIES must list IP addresses (the proxies' own), got "${address}"`)
+      return address
+    }),
+    allowedOrigins: list(env.ALLOWED_ORIGINS).map((origin) => {
+      if (URL.parse(origin)?.origin !== origin) throw new ConfigError(`ALLOWED_ORIGINS must list origins such as https://app.example.com, got "${origin}"`)
+      return origin
+    }),
+  }
+}
+
+/** A comma-separated list; empty entries dropped. */
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
 }
 
 function loadLDAP(env: Record<string, string | undefined>): LDAPConfig | undefined {

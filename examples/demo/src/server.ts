@@ -37,6 +37,8 @@ async function main(): Promise<void> {
     authenticators,
     secret,
     secureCookies: config.secureCookies,
+    trustedProxies: config.trustedProxies,
+    allowedOrigins: config.allowedOrigins,
     logger,
     metricsToken: config.metricsToken,
     docsOIDC: config.oidc && { clientId: config.oidc.docsClientId, origin: new URL(config.oidc.redirectUri).origin },

@@ -65,4 +65,44 @@ describe('the demo app', () => {
     expect(home.headers.get('vary')).toBe('Cookie')
     await sql.close()
   })
+
+  it('believes X-Forwarded-For only from TRUSTED_PROXIES, and lets ALLOWED_ORIGINS post', async () => {
+    const sql = await openSQLStore({ uri: join(dir, 'proxy.db') })
+    await sql.accounts.add({ username: 'admin', password: 'admin passphrase 1', roles: ['Administrator'] })
+    const proxy = '10.0.0.1'
+    const make = (trustedProxies: string[]) => createDemoApp({ sql, secret: 'e'.repeat(40), secureCookies: false, logger: NOOP_LOGGER, trustedProxies, allowedOrigins: ['https://front.example'] }).app
+    // Through the proxy, each client has its own address: 60 guesses spread over 60 clients stay under
+    // the per-address limit (50), while the same guesses from one untrusted peer are throttled.
+    const guess = (app: ReturnType<typeof make>, client: number) =>
+      app.request(
+        `${ORIGIN}/auth/login`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin: ORIGIN, 'x-forwarded-for': `203.0.113.${client}` },
+          body: JSON.stringify({ username: `nobody${client}`, password: 'wrong passphrase 1' }),
+        },
+        { incoming: { socket: { remoteAddress: proxy } } },
+      )
+    const behindProxy = make([proxy])
+    const direct = make([])
+    const statuses = async (app: ReturnType<typeof make>) => {
+      const seen = new Set<number>()
+      for (let client = 0; client < 60; client++) seen.add((await guess(app, client)).status)
+      return seen
+    }
+    expect(await statuses(behindProxy)).toEqual(new Set([401]))
+    expect(await statuses(direct)).toContain(429)
+
+    const login = await behindProxy.request(`${ORIGIN}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: ORIGIN },
+      body: JSON.stringify({ username: 'admin', password: 'admin passphrase 1' }),
+    })
+    const admin = login.headers.getSetCookie()[0]!.split(';')[0]!
+    const post = (origin: string) =>
+      behindProxy.request(`${ORIGIN}/api/entries`, { method: 'POST', headers: { cookie: admin, origin, 'content-type': 'application/json' }, body: '{"text":"from the front end"}' })
+    expect((await post('https://front.example')).status).toBe(201)
+    expect((await post('https://evil.example')).status).toBe(403)
+    await sql.close()
+  })
 })

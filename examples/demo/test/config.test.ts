@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, parseGroupRoles } from '../src/config.js'
 
 describe('demo configuration', () => {
   it('has working defaults', () => {
-    expect(loadConfig({})).toEqual({ port: 8000, dbURI: undefined, secret: undefined, secureCookies: false, ldap: undefined })
+    expect(loadConfig({})).toEqual({ port: 8000, dbURI: undefined, secret: undefined, secureCookies: false, ldap: undefined, trustedProxies: [], allowedOrigins: [] })
   })
 
   it('reads LDAP settings with defaults', () => {
@@ -21,6 +21,16 @@ describe('demo configuration', () => {
       LDAP_CA_FILE: join(dir, 'ca.pem'),
     })
     expect(config.ldap).toMatchObject({ searchFilter: '(uid={username})', groupRoles: { admins: ['Administrator'], staff: ['User', 'Viewer'] }, ca: '-----BEGIN CERTIFICATE-----\n' })
+  })
+
+  it('reads the proxies whose X-Forwarded-For is believed and the other origins allowed to post', () => {
+    const config = loadConfig({ TRUSTED_PROXIES: '10.0.0.1, ::1', ALLOWED_ORIGINS: 'https://app.example.com,http://localhost:5173' })
+    expect(config.trustedProxies).toEqual(['10.0.0.1', '::1'])
+    expect(config.allowedOrigins).toEqual(['https://app.example.com', 'http://localhost:5173'])
+    expect(loadConfig({})).toMatchObject({ trustedProxies: [], allowedOrigins: [] })
+    expect(() => loadConfig({ TRUSTED_PROXIES: 'proxy.internal' })).toThrow(/TRUSTED_PROXIES .*"proxy.internal"/)
+    expect(() => loadConfig({ ALLOWED_ORIGINS: 'https://app.example.com/path' })).toThrow(/ALLOWED_ORIGINS/)
+    expect(() => loadConfig({ ALLOWED_ORIGINS: 'app.example.com' })).toThrow(ConfigError)
   })
 
   it('fails with a message naming the variable', () => {
