@@ -32,7 +32,8 @@ export type AuthResult =
       readonly user: User
       /**
        * Scopes the presented credential grants (a bearer token's `scope`), checked by
-       * `Protected({ requiredScopes })`. A cookie session never carries scopes.
+       * `Protected({ requiredScopes })`. A cookie session never carries scopes. Treated as
+       * immutable: an authenticator may hand back the same array for a cached credential.
        */
       readonly scopes?: readonly string[]
     }

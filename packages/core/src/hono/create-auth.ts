@@ -399,6 +399,18 @@ export async function startSession(auth: Auth, c: Context<AuthEnv>, user: User, 
 /** RFC 6750: the scheme is case-insensitive. */
 const BEARER = /^bearer[ \t]/i
 const NO_SCOPES: ReadonlySet<string> = Object.freeze(new Set<string>())
+// A cached bearer verification hands back the same result each time: its scope set is built once.
+const SCOPE_SETS = new WeakMap<readonly string[], ReadonlySet<string>>()
+
+function scopeSet(scopes: readonly string[] | undefined): ReadonlySet<string> {
+  if (scopes === undefined || scopes.length === 0) return NO_SCOPES
+  let set = SCOPE_SETS.get(scopes)
+  if (set === undefined) {
+    set = new Set(scopes)
+    SCOPE_SETS.set(scopes, set)
+  }
+  return set
+}
 const NO_SESSION: SessionState = Object.freeze({ status: 'none' })
 
 function authMiddleware(auth: Auth): MiddlewareHandler<AuthEnv> {
@@ -439,7 +451,7 @@ async function identify(
       auth,
       session: NO_SESSION,
       via: accepted ? 'credential' : 'none',
-      scopes: accepted && identified.scopes ? new Set(identified.scopes) : NO_SCOPES,
+      scopes: accepted ? scopeSet(identified.scopes) : NO_SCOPES,
       bearerRefused: !accepted && !unavailable,
       unavailable,
       ...(unavailable && identified.outcome === 'unavailable' && { error: identified.errors[0] }),
@@ -462,7 +474,7 @@ async function identify(
   }
   const identified = await authenticators.identify({ request })
   if (identified.outcome === 'authenticated') {
-    const scopes = identified.scopes ? new Set(identified.scopes) : NO_SCOPES
+    const scopes = scopeSet(identified.scopes)
     return { user: identified.user, state: { auth, session, via: 'credential', scopes, bearerRefused: false, unavailable: undefined }, ...(setCookie && { setCookie }) }
   }
   if (identified.outcome === 'unavailable' && unavailable === undefined) {
