@@ -17,8 +17,8 @@ const MAX_RETRY_MS = 5000
 
 /**
  * One dedicated connection (outside the pool) in `LISTEN <channel>`, reconnecting with a capped
- * back-off (0.25 s doubling to 5 s) and calling `onReconnect` once it is back. The same shape as
- * the store's own change listener, for companion packages' channels.
+ * back-off (0.25 s doubling to 5 s) and calling `onReconnect` once it is back. The store's own
+ * change listener runs on one, and so do companion packages' channels.
  */
 export class PostgresNotificationListener {
   readonly #options: { connectionString: string; connectTimeoutMs: number; channel: string; listener: NotificationListener; logger: Logger }
@@ -30,6 +30,11 @@ export class PostgresNotificationListener {
 
   constructor(options: { connectionString: string; connectTimeoutMs: number; channel: string; listener: NotificationListener; logger: Logger }) {
     this.#options = options
+  }
+
+  /** `true` while the LISTEN connection is up. */
+  get listening(): boolean {
+    return this.#client !== undefined
   }
 
   /** Connects once; on failure keeps retrying in the background (never throws). */
