@@ -1,3 +1,5 @@
+import { readCapped } from '@gatehouse/core/internals'
+
 /** Why a call to the provider failed (network, deadline, size, content type, redirect, status). */
 export class ProviderRequestError extends Error {
   override name = 'ProviderRequestError'
@@ -30,7 +32,8 @@ export async function boundedFetch(url: string, init: RequestInit, limits: Fetch
   try {
     const declared = Number(response.headers.get('content-length') ?? NaN)
     if (declared > limits.maxBytes) throw new ProviderRequestError(`${describeURL(url)}: answer larger than ${limits.maxBytes} bytes`)
-    const body = await readCapped(response, limits.maxBytes, url)
+    const body = await readCapped(response.body, limits.maxBytes)
+    if (body === null) throw new ProviderRequestError(`${describeURL(url)}: answer larger than ${limits.maxBytes} bytes`)
     return new Response(NULL_BODY_STATUS.has(response.status) ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers })
   } catch (error) {
     if (error instanceof ProviderRequestError) throw error
@@ -55,30 +58,6 @@ export async function fetchJSON(url: string, limits: FetchLimits, accept = 'appl
   } catch (error) {
     throw new ProviderRequestError(`${describeURL(url)}: invalid JSON`, { cause: error })
   }
-}
-
-async function readCapped(response: Response, maxBytes: number, url: string): Promise<Uint8Array> {
-  if (response.body === null) return new Uint8Array()
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {})
-      throw new ProviderRequestError(`${describeURL(url)}: answer larger than ${maxBytes} bytes`)
-    }
-    chunks.push(value)
-  }
-  const body = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    body.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return body
 }
 
 function isTimeout(error: unknown): boolean {

@@ -1,5 +1,6 @@
 import { hkdfSync } from 'node:crypto'
 import type { Auth, AuthEnv, User } from '@gatehouse/core'
+import { readCapped } from '@gatehouse/core/internals'
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
@@ -53,7 +54,8 @@ export function oidcRoutes(authenticator: OIDCAuthenticator, auth: Auth, hooks: 
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
     const length = Number(c.req.header('content-length') ?? '0')
     if (type !== 'application/x-www-form-urlencoded' || length > MAX_LOGOUT_BODY_BYTES) return badLogout(c, 'not a form, or too large')
-    const text = await readCapped(c.req.raw, MAX_LOGOUT_BODY_BYTES)
+    const bytes = await readCapped(c.req.raw.body, MAX_LOGOUT_BODY_BYTES)
+    const text = bytes === null ? null : new TextDecoder().decode(bytes)
     if (text === null) return badLogout(c, 'too large')
     const token = new URLSearchParams(text).get('logout_token')
     if (token === null || token === '') return badLogout(c, 'no logout_token')
@@ -226,23 +228,4 @@ function causes(error: unknown): string {
   const messages: string[] = []
   for (let current = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) messages.push(current.message)
   return messages.join(': ')
-}
-
-/** The body as text, or `null` once it grows past `maxBytes` (a chunked body has no length to check first). */
-async function readCapped(request: Request, maxBytes: number): Promise<string | null> {
-  if (request.body === null) return ''
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {})
-      return null
-    }
-    chunks.push(value)
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks))
 }

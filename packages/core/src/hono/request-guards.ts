@@ -9,17 +9,27 @@ import { RequestRejectedError } from '../errors.js'
 export async function readBodyLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? '0')
   if (declared > maxBytes) throw tooLarge()
-  if (request.body === null) return new Uint8Array()
+  const body = await readCapped(request.body, maxBytes)
+  if (body === null) throw tooLarge()
+  return body
+}
+
+/**
+ * Reads a body stream of at most `maxBytes`, counting as it streams (a chunked body has no
+ * length to check first); `null`, with the stream cancelled, once it grows past the cap.
+ */
+export async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array | null> {
+  if (body === null) return new Uint8Array()
   const chunks: Uint8Array[] = []
   let total = 0
-  const reader = request.body.getReader()
+  const reader = body.getReader()
   for (;;) {
     const { done, value } = await reader.read()
     if (done) break
     total += value.byteLength
     if (total > maxBytes) {
       await reader.cancel().catch(() => {})
-      throw tooLarge()
+      return null
     }
     chunks.push(value)
   }
