@@ -264,16 +264,12 @@ export class LoginGate {
  *
  * @example
  * ```ts
- * const auth = createAuth({
- *   roles: [admin, user],
- *   authenticators: [new PasswordAuthenticator({ store, hasher })],
- *   session: { secret: process.env.AUTH_SECRET! },
- *   store,
- * })
+ * const sql = await openSQLStore({ uri: process.env.AUTH_DB_URI })
+ * const auth = createAuth({ ...sql.authOptions, roles: [admin, user], session: { secret: process.env.AUTH_SECRET! } })
  * const app = new Hono<AuthEnv>()
- * app.use(auth.middleware())
- * app.route('/auth', auth.routes())
- * app.get('/admin', Protected(['Administrator']), (c) => c.text(`hello ${c.var.user.username}`))
+ * app.onError(auth.onError)
+ * auth.mount(app)
+ * app.get('/admin', auth.protect(['Administrator']), (c) => c.text(`hello ${c.var.user.username}`))
  * ```
  */
 export function createAuth<R extends Role>(options: CreateAuthOptions<R>): Auth<RoleNameOf<R>, PermissionNameOf<R>> {
