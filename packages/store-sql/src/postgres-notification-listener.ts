@@ -1,5 +1,5 @@
 import type { Logger } from '@gatehouse/core'
-import pg from 'pg'
+import type pg from 'pg'
 
 /** What {@link SQLDatabase.listen} calls. */
 export interface NotificationListener {
@@ -53,7 +53,9 @@ export class PostgresNotificationListener {
   async #connect(): Promise<void> {
     if (this.#closed) return
     const { connectionString, connectTimeoutMs, channel, listener, logger } = this.#options
-    const client = new pg.Client({ connectionString, connectionTimeoutMillis: connectTimeoutMs })
+    const { default: driver } = await import('pg')
+    if (this.#closed) return
+    const client = new driver.Client({ connectionString, connectionTimeoutMillis: connectTimeoutMs })
     let lost = false
     const onLost = (error?: Error) => {
       if (lost) return

