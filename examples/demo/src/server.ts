@@ -9,7 +9,6 @@ import type { Authenticator } from '@gatehouse/core'
 import { openSQLStore } from '@gatehouse/store-sql'
 import { pino } from 'pino'
 import { createDemoApp } from './app.js'
-import { ldapAuthenticator } from './ldap.js'
 import { oidcAuthenticator } from './oidc.js'
 import { ConfigError, loadConfig } from './config.js'
 
@@ -29,7 +28,8 @@ async function main(): Promise<void> {
   const sql = await openSQLStore({ uri: config.dbURI, logger })
   const secret = config.secret ?? demoSecret()
   const authenticators: Authenticator[] = [
-    ...(config.ldap ? [ldapAuthenticator(config.ldap, logger)] : []),
+    // The directory client is loaded only when a directory is configured (a faster cold start without).
+    ...(config.ldap ? [(await import('./ldap.js')).ldapAuthenticator(config.ldap, logger)] : []),
     ...(config.oidc ? [oidcAuthenticator(config.oidc, { sessionSecret: secret, logger })] : []),
   ]
   const { app, auth } = createDemoApp({
