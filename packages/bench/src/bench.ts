@@ -12,8 +12,8 @@ import { NOOP_LOGGER } from '@gatehouse/core'
 import { openSQLStore } from '@gatehouse/store-sql'
 import { SignJWT, exportJWK, generateKeyPair } from 'jose'
 import type { ProcessOptions, RunningServer } from './harness.js'
-import { load, median, peakRSSMiB, percentile, rawArgon2, startServer, stopChild } from './harness.js'
-import type { LoadConfig, LoadResult, OIDCFixture, ServerConfig } from './scenarios.js'
+import { load, median, peakRSSMiB, percentile, rawArgon2, runJSONScript, startServer, stopChild } from './harness.js'
+import type { LoadConfig, LoadResult, OIDCFixture, PolicyCheckResult, ServerConfig } from './scenarios.js'
 import { BENCH_PASSWORD, WRONG_PASSWORD, loginUsername } from './scenarios.js'
 
 /** What to run, and how long. */
@@ -28,7 +28,7 @@ export interface BenchOptions extends ProcessOptions {
   readonly connections?: number
   /** Sections to run. @default every one */
   readonly sections?: readonly Section[]
-  /** Rows of the throughput section to run (by id). @default every one */
+  /** Rows of the throughput and storms sections to run (by id; an unknown id throws). @default every one */
   readonly rows?: readonly string[]
   /** `postgres://…` of a server for the revocation section; without it that section is skipped. */
   readonly postgresURL?: string
@@ -76,8 +76,10 @@ export interface LoginRow {
 }
 
 export interface StormRow {
-  readonly id: 'correct-logins' | 'correct-logins-argon2-1' | 'refused-guesses'
+  readonly id: StormID
   readonly name: string
+  /** The route measured under the storm: the warm session's `/p`, or `/health`. */
+  readonly path: string
   readonly stormConnections: number
   readonly unloaded: readonly LoadResult[]
   readonly loaded: readonly LoadResult[]
@@ -120,6 +122,8 @@ export interface BenchReport {
   readonly storms: readonly StormRow[]
   readonly revocation: RevocationResult | null
   readonly demo: DemoResult | null
+  /** The casbinGuard's check in process, run with the `casbin` throughput row. */
+  readonly policyCheck: PolicyCheckResult | null
   readonly notes: readonly string[]
 }
 
@@ -140,6 +144,14 @@ function rowSpecs(oidc: OIDCFixture): RowSpec[] {
     { id: 'bare', name: 'bare Hono route (another process)', peer: false, server: { kind: 'bare' }, path: '/bare' },
     { id: 'hono-floor', name: 'Hono floor: async middleware setting Cache-Control + Vary', peer: false, server: { kind: 'hono-floor' }, path: '/p' },
     { id: 'warm', name: 'Gatehouse warm session, Protected([User])', peer: false, server: { kind: 'gatehouse' }, path: '/p', cookie: true },
+    {
+      id: 'casbin',
+      name: 'Gatehouse warm session, casbinGuard (RBAC, p, User, /casbin, GET)',
+      peer: false,
+      server: { kind: 'gatehouse', casbin: true },
+      path: '/casbin',
+      cookie: true,
+    },
     { id: 'cache-off', name: 'Gatehouse session cache off', peer: false, server: { kind: 'gatehouse', sessionCache: false }, path: '/p', cookie: true },
     { id: '403', name: 'Gatehouse 403 (wrong role)', peer: false, server: { kind: 'gatehouse' }, path: '/admin', cookie: true, expectStatus: 403 },
     { id: '401', name: 'Gatehouse 401 (no cookie)', peer: false, server: { kind: 'gatehouse', login: false }, path: '/p', expectStatus: 401 },
@@ -196,7 +208,13 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     storms: [] as StormRow[],
     revocation: null as RevocationResult | null,
     demo: null as DemoResult | null,
+    policyCheck: null as PolicyCheckResult | null,
     notes,
+  }
+  if (options.rows !== undefined) {
+    const known = [...rowSpecs({ issuer: '', audience: '', jwksURL: '' }).map((r) => r.id), ...STORM_IDS]
+    const unknown = options.rows.filter((id) => !known.includes(id))
+    if (unknown.length > 0) throw new TypeError(`unknown rows ${unknown.join(', ')} (known: ${known.join(', ')})`)
   }
 
   const issuer = await startIssuer()
@@ -208,12 +226,18 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
         log(`throughput: ${spec.name}`)
         report.throughput.push(await ratioRow(spec, { bareURL, bare, token: issuer.token, rounds, measure, proc }))
       }
+      if (report.throughput.some((r) => r.id === 'casbin' && r.skipped === undefined)) {
+        log('throughput: the casbinGuard check in process')
+        // About half a measured run per round and route (4 500 warm requests at 3 s), so the smoke test stays short.
+        const requests = Math.max(100, Math.round(1500 * seconds))
+        report.policyCheck = await runJSONScript<PolicyCheckResult>('policy-check', { rounds: Math.max(3, rounds), requests, enforces: 10 * requests }, { ...proc, timeoutMs: 180_000 })
+      }
     }
     if (sections.has('logins')) {
       report.logins.push(...(await loginRows({ rounds, seconds, warmupSeconds, proc, log })))
     }
     if (sections.has('storms')) {
-      report.storms.push(...(await stormRows({ rounds, seconds, warmupSeconds, connections, proc, log })))
+      report.storms.push(...(await stormRows({ rounds, seconds, warmupSeconds, connections, proc, log, ...(options.rows === undefined ? {} : { rows: options.rows }) })))
     }
   } finally {
     await bare.stop()
@@ -350,39 +374,85 @@ async function loginRows(args: { rounds: number; seconds: number; warmupSeconds:
 }
 
 const STORM_CLIENTS = 32
+/** issue 13: "/health p99 stays under 100 ms while 64 clients hammer the login". */
+const HEALTH_STORM_CLIENTS = 64
 
-async function stormRows(args: { rounds: number; seconds: number; warmupSeconds: number; connections: number; proc: ProcessOptions; log: (line: string) => void }): Promise<StormRow[]> {
-  const storms = [
-    { id: 'correct-logins' as const, name: `warm session while ${STORM_CLIENTS} clients log in (correct passwords)`, bodies: loginBodies(STORM_CLIENTS), expectStatus: 200 },
+const STORM_IDS = ['correct-logins', 'correct-logins-argon2-1', 'refused-guesses', 'health-logins'] as const
+type StormID = (typeof STORM_IDS)[number]
+
+interface StormSpec {
+  readonly id: StormID
+  readonly name: string
+  readonly bodies: readonly string[]
+  readonly expectStatus: number
+  /** Login connections. @default STORM_CLIENTS */
+  readonly clients?: number
+  readonly argon2Concurrency?: number
+  /** The route measured under the storm. @default '/p' with the warm session's cookie */
+  readonly path?: '/p' | '/health'
+}
+
+async function stormRows(args: {
+  rounds: number
+  seconds: number
+  warmupSeconds: number
+  connections: number
+  proc: ProcessOptions
+  log: (line: string) => void
+  rows?: readonly string[]
+}): Promise<StormRow[]> {
+  const storms: StormSpec[] = [
+    { id: 'correct-logins', name: `warm session while ${STORM_CLIENTS} clients log in (correct passwords)`, bodies: loginBodies(STORM_CLIENTS), expectStatus: 200 },
     {
-      id: 'correct-logins-argon2-1' as const,
+      id: 'correct-logins-argon2-1',
       name: `the same, argon2 capped at 1 in flight (hasher.maxConcurrency 1)`,
       bodies: loginBodies(STORM_CLIENTS),
       expectStatus: 200,
       argon2Concurrency: 1,
     },
     {
-      id: 'refused-guesses' as const,
+      id: 'refused-guesses',
       name: `warm session while one address's wrong passwords are refused (${STORM_CLIENTS} clients)`,
       bodies: loginBodies(STORM_CLIENTS, WRONG_PASSWORD, (i) => `guess-${i}`),
       expectStatus: 429,
     },
+    {
+      id: 'health-logins',
+      name: `\`/health\` (the demo's schema check), not the warm session, while ${HEALTH_STORM_CLIENTS} clients log in (correct passwords)`,
+      bodies: loginBodies(HEALTH_STORM_CLIENTS),
+      expectStatus: 200,
+      clients: HEALTH_STORM_CLIENTS,
+      path: '/health',
+    },
   ]
   const rows: StormRow[] = []
-  for (const storm of storms) {
+  for (const storm of storms.filter((s) => args.rows === undefined || args.rows.includes(s.id))) {
     args.log(`storm: ${storm.name}`)
+    const clients = storm.clients ?? STORM_CLIENTS
+    const path = storm.path ?? '/p'
     const server = await startServer(
-      { kind: 'gatehouse', loginUsers: storm.expectStatus === 200 ? STORM_CLIENTS : 0, ...('argon2Concurrency' in storm ? { argon2Concurrency: storm.argon2Concurrency } : {}) },
+      {
+        kind: 'gatehouse',
+        loginUsers: storm.expectStatus === 200 ? clients : 0,
+        ...(storm.argon2Concurrency === undefined ? {} : { argon2Concurrency: storm.argon2Concurrency }),
+        ...(path === '/health' ? { health: true } : {}),
+      },
       args.proc,
     )
     try {
-      const warm: LoadConfig = { url: `${server.url}/p`, connections: args.connections, seconds: args.seconds, warmupSeconds: args.warmupSeconds, headers: { cookie: server.ready.cookie! } }
+      const warm: LoadConfig = {
+        url: `${server.url}${path}`,
+        connections: args.connections,
+        seconds: args.seconds,
+        warmupSeconds: args.warmupSeconds,
+        ...(path === '/p' ? { headers: { cookie: server.ready.cookie! } } : {}),
+      }
       const stormLoad: LoadConfig = {
         url: `${server.url}/auth/login`,
         method: 'POST',
         headers: loginHeaders(server.url),
         bodies: storm.bodies,
-        connections: STORM_CLIENTS,
+        connections: clients,
         expectStatus: storm.expectStatus,
         // The storm starts first (its first second brings the refused guesses into back-off) and
         // outlasts the warm load; one run, no warm-up run, so that no logins are dropped in flight
@@ -404,7 +474,8 @@ async function stormRows(args: { rounds: number; seconds: number; warmupSeconds:
       rows.push({
         id: storm.id,
         name: storm.name,
-        stormConnections: STORM_CLIENTS,
+        path,
+        stormConnections: clients,
         unloaded,
         loaded,
         stormPerSecond: stormResults.map((r) => r.requestsPerSecond),

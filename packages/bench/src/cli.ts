@@ -3,7 +3,7 @@
 //   --warmup N       warm-up seconds thrown away before each run (default 1)
 //   --rounds N       A/B pairs per scenario (default 3)
 //   --sections a,b   throughput, logins, storms, revocation, demo (default all)
-//   --rows a,b       throughput rows by id (default all)
+//   --rows a,b       throughput and storm rows by id (default all), e.g. casbin,warm,bare or health-logins
 //   --out FILE       the JSON report (default .bench-results/bench.json)
 //   --no-postgres    skip the revocation section instead of starting PostgreSQL
 // Prints progress on stderr, the Markdown table on stdout.

@@ -3,4 +3,4 @@ export type { BenchOptions, BenchReport, DemoResult, LoginRow, RatioRow, Revocat
 export { SECTIONS, runBench } from './bench.js'
 export type { TargetCheck } from './report.js'
 export { checkTargets, formatReport } from './report.js'
-export type { LoadConfig, LoadResult, ServerConfig } from './scenarios.js'
+export type { LoadConfig, LoadResult, PolicyCheckResult, ServerConfig } from './scenarios.js'

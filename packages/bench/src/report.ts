@@ -72,6 +72,14 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
       holds: refused.throughputRatio >= 0.5 && refused.p99Ms <= 10,
     })
   }
+  const health = report.storms.find((s) => s.id === 'health-logins')
+  if (health) {
+    checks.push({
+      target: `/health p99 ≤ 100 ms while ${health.stormConnections} clients log in`,
+      measured: `${ms(health.p99Ms)} ms (${(health.stormPerSecond.reduce((a, b) => a + b, 0) / health.stormPerSecond.length).toFixed(0)} logins/s)`,
+      holds: health.p99Ms <= 100,
+    })
+  }
   const rev = report.revocation
   if (rev) {
     checks.push({
@@ -132,8 +140,15 @@ export function formatReport(report: BenchReport): string {
     }
     lines.push('')
   }
-  if (report.revocation !== null || report.demo !== null) {
+  if (report.revocation !== null || report.demo !== null || report.policyCheck !== null) {
     lines.push('| other | figure |', '|---|---|')
+    const policy = report.policyCheck
+    if (policy !== null) {
+      const avg = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+      lines.push(
+        `| casbinGuard policy check in process (warm session through app.fetch, ${policy.protectedMicros.length} rounds of ${policy.requests} requests per route) | **${policy.checkMicros.toFixed(1)} µs** per check (casbinGuard ${avg(policy.guardedMicros).toFixed(1)} µs vs Protected([User]) ${avg(policy.protectedMicros).toFixed(1)} µs per request); enforceSync alone ${policy.enforceMicros.toFixed(1)} µs |`,
+      )
+    }
     const rev = report.revocation
     if (rev !== null) {
       lines.push(

@@ -9,6 +9,26 @@ export const WRONG_PASSWORD = 'Qv7-gatehouse-bench-wrong'
 /** The `Origin` the login requests carry (the same origin as the server: no CSRF refusal). */
 export const ORIGIN_HEADER = 'http://127.0.0.1'
 
+/**
+ * The policy of the `casbinGuard` rows: RBAC over paths, Gatehouse roles as the memberships (no
+ * `g` line names a user). The warm session's user, `alice`, holds `User`.
+ */
+export const CASBIN_MODEL = `[request_definition]
+r = sub, obj, act
+[policy_definition]
+p = sub, obj, act
+[role_definition]
+g = _, _
+[policy_effect]
+e = some(where (p.eft == allow))
+[matchers]
+m = g(r.sub, p.sub) && r.obj == p.obj && r.act == p.act
+`
+export const CASBIN_POLICY = `p, User, /casbin, GET
+p, Administrator, /admin, GET
+g, Administrator, User
+`
+
 /** Username of login client `i` (each login connection has its own account). */
 export function loginUsername(i: number): string {
   return `login-${i}`
@@ -34,6 +54,10 @@ export interface ServerConfig {
   readonly loginUsers?: number
   /** gatehouse: argon2 work in flight (the store's `hasher.maxConcurrency`). @default the store's default (2) */
   readonly argon2Concurrency?: number
+  /** gatehouse: `GET /casbin` guarded by `casbinGuard` over {@link CASBIN_MODEL}. @default false */
+  readonly casbin?: boolean
+  /** gatehouse: `GET /health` before `auth.middleware()`, the demo's (the store's schema check, with its deadline). @default false */
+  readonly health?: boolean
   /** gatehouse (bearer through the OIDC authenticator), hono-jwk, jose. */
   readonly oidc?: OIDCFixture
   /** better-auth: its cookie cache on. @default false */
@@ -68,4 +92,20 @@ export interface LoadResult {
   /** Answers with another status than expected, plus socket errors and timeouts. */
   readonly unexpected: number
   readonly statuses: Readonly<Record<string, number>>
+}
+
+/** The casbinGuard's policy check in process (policy-check.ts): µs per warm request, per round. */
+export interface PolicyCheckResult {
+  /** Requests per round and route, one after the other through `app.fetch`. */
+  readonly requests: number
+  /** `enforceSync` calls per round. */
+  readonly enforces: number
+  /** `/p` behind `Protected(['User'])`, µs per request, round by round. */
+  readonly protectedMicros: readonly number[]
+  /** `/casbin` behind `casbinGuard` (same user, same session), µs per request, round by round. */
+  readonly guardedMicros: readonly number[]
+  /** What the policy check adds to a warm request: median over the rounds of guarded − protected. */
+  readonly checkMicros: number
+  /** `enforceSync` alone as the guard calls it (role manager holding the user's roles), µs, median over the rounds. */
+  readonly enforceMicros: number
 }

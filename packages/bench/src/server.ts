@@ -1,10 +1,12 @@
 // One benchmark server: `node dist/server.js '<ServerConfig as JSON>'`. It builds one app, listens
 // on 127.0.0.1 (a free port) and prints one JSON line `{"ready":true,"port":…,…}` on stdout with
 // what the load generator needs (a session cookie, say). It stops on SIGTERM or when stdin closes,
-// so a crashed harness never leaves it behind.
+// so a crashed harness never leaves it behind. `buildServer` is the same app without the socket
+// (for the in-process measurements).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import type { AuthEnv, Authenticator } from '@gatehouse/core'
 import { NOOP_LOGGER, Protected, Role, createAuth } from '@gatehouse/core'
 import { openSQLStore } from '@gatehouse/store-sql'
@@ -15,7 +17,7 @@ import { jwk } from 'hono/jwk'
 import { sealData, unsealData } from 'iron-session'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import type { ServerConfig } from './scenarios.js'
-import { BENCH_PASSWORD, BENCH_SECRET, ORIGIN_HEADER, loginUsername } from './scenarios.js'
+import { BENCH_PASSWORD, BENCH_SECRET, CASBIN_MODEL, CASBIN_POLICY, ORIGIN_HEADER, loginUsername } from './scenarios.js'
 
 /** What a server reports once it listens. */
 export interface ServerReady {
@@ -27,9 +29,11 @@ export interface ServerReady {
 }
 
 type Extra = Omit<ServerReady, 'ready' | 'port' | 'pid'>
-type Built = { readonly fetch: (request: Request) => Response | Promise<Response>; readonly extra: Extra; readonly close: () => Promise<void> }
+export type Built = { readonly fetch: (request: Request) => Response | Promise<Response>; readonly extra: Extra; readonly close: () => Promise<void> }
 
 const ROUTE_OK = 'ok'
+/** The demo's `/health` deadline (examples/demo/src/operations.ts, HEALTH_DEADLINE_MS). */
+const HEALTH_DEADLINE_MS = 1500
 
 async function bare(): Promise<Built> {
   const app = new Hono()
@@ -95,9 +99,34 @@ async function gatehouseIn(dir: string, config: ServerConfig): Promise<Built> {
     logger: NOOP_LOGGER,
   })
   const app = new Hono<AuthEnv>()
+  if (config.health === true) {
+    // The demo's /health without the operator's details: before auth.middleware(), 200 while the
+    // store answers with the current schema within the deadline, 503 otherwise.
+    app.get('/health', async (c) => {
+      let timer: NodeJS.Timeout | undefined
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${HEALTH_DEADLINE_MS} ms`)), HEALTH_DEADLINE_MS)
+      })
+      let current = false
+      try {
+        current = (await Promise.race([sql.schemaStatus(), deadline])).current
+      } catch {
+        current = false
+      } finally {
+        clearTimeout(timer)
+      }
+      return c.json({ status: current ? 'ok' : 'database-unavailable' }, current ? 200 : 503, { 'Cache-Control': 'no-store' })
+    })
+  }
   app.use(auth.middleware())
   app.route('/auth', auth.routes())
   app.get('/p', Protected(['User']), (c) => c.text(ROUTE_OK))
+  if (config.casbin === true) {
+    // Loaded only here, so that the other Gatehouse rows do not load Casbin.
+    const { casbinGuard, newCasbinEnforcer } = await import('@gatehouse/policy-casbin')
+    const enforcer = await newCasbinEnforcer({ model: CASBIN_MODEL, policy: CASBIN_POLICY })
+    app.get('/casbin', casbinGuard(enforcer), (c) => c.text(ROUTE_OK))
+  }
   app.get('/admin', Protected(['Administrator']), (c) => c.text(ROUTE_OK))
   app.get('/optional', Protected({ optional: true }), (c) => c.text(ROUTE_OK))
 
@@ -203,7 +232,8 @@ async function joseVerify(config: ServerConfig): Promise<Built> {
   return { fetch: app.fetch, extra: {}, close: async () => {} }
 }
 
-async function build(config: ServerConfig): Promise<Built> {
+/** The app of one benchmark server, without its socket. */
+export async function buildServer(config: ServerConfig): Promise<Built> {
   switch (config.kind) {
     case 'bare':
       return bare()
@@ -224,7 +254,7 @@ async function build(config: ServerConfig): Promise<Built> {
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{}') as ServerConfig
-  const built = await build(config)
+  const built = await buildServer(config)
   const server = serve({ fetch: built.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
     const ready: ServerReady = { ready: true, port: info.port, pid: process.pid, ...built.extra }
     process.stdout.write(`${JSON.stringify(ready)}\n`)
@@ -242,7 +272,10 @@ async function main(): Promise<void> {
   process.stdin.on('end', stop).on('error', stop).resume()
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench server failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
-  process.exit(1)
-})
+// A server only when run as a script (the in-process measurements import buildServer).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`bench server failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+    process.exit(1)
+  })
+}
