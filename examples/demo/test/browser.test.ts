@@ -1,20 +1,16 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { serve } from '@hono/node-server'
 import type { ServerType } from '@hono/node-server'
 import { NOOP_LOGGER } from '@gatehouse/core'
 import { openSQLStore } from '@gatehouse/store-sql'
 import type { SQLStore } from '@gatehouse/store-sql'
 import type { Browser, Page } from 'playwright-core'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDemoApp } from '../src/app.js'
+import { SCREENSHOTS, launchChromium, serveOnLoopback } from './real-browser.js'
 
 // Debian's Chromium, headless, with the flags this machine's closed network needs.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-const SCREENSHOTS = join(import.meta.dirname, '../../../.test-results/screenshots')
 
 describe('the demo in a real browser', () => {
   let dir: string
@@ -25,16 +21,14 @@ describe('the demo in a real browser', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-browser-'))
-    mkdirSync(SCREENSHOTS, { recursive: true })
     sql = await openSQLStore({ uri: join(dir, 'demo.db') })
     await sql.accounts.add({ username: 'admin', password: 'correct horse battery', roles: ['Administrator'] })
     await sql.accounts.add({ username: 'viewer', password: 'viewer passphrase 1', roles: ['Viewer'] })
     const { app } = createDemoApp({ sql, secret: 'b'.repeat(40), secureCookies: false, logger: NOOP_LOGGER })
-    server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s))
-    })
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true })
+    const served = await serveOnLoopback(app.fetch)
+    server = served.server
+    base = served.base
+    browser = await launchChromium()
   }, 60_000)
 
   afterAll(async () => {

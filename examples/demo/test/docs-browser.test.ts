@@ -1,8 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { serve } from '@hono/node-server'
 import type { ServerType } from '@hono/node-server'
 import { NOOP_LOGGER } from '@gatehouse/core'
 import { openSQLStore } from '@gatehouse/store-sql'
@@ -10,14 +8,11 @@ import type { SQLStore } from '@gatehouse/store-sql'
 import type { OIDCTestServer } from '@gatehouse/testkit'
 import { startOIDCProvider } from '@gatehouse/testkit'
 import type { Browser, Page } from 'playwright-core'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDemoApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { oidcAuthenticator } from '../src/oidc.js'
-
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-const SCREENSHOTS = join(import.meta.dirname, '../../../.test-results/screenshots')
+import { SCREENSHOTS, launchChromium, serveOnLoopback } from './real-browser.js'
 
 describe('Swagger UI at /docs in a real browser', () => {
   let dir: string
@@ -30,7 +25,6 @@ describe('Swagger UI at /docs in a real browser', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-docs-browser-'))
-    mkdirSync(SCREENSHOTS, { recursive: true })
     provider = await startOIDCProvider()
     sql = await openSQLStore({ uri: join(dir, 'demo.db') })
     const config = loadConfig({ OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: provider.clients.gatehouse.clientId, OIDC_ROLE_MAP: 'admin=Administrator,user=Viewer' })
@@ -44,11 +38,10 @@ describe('Swagger UI at /docs in a real browser', () => {
       docsOIDC: { clientId: config.oidc!.docsClientId, origin: 'http://127.0.0.1' },
     })
     close = () => auth.close()
-    server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s))
-    })
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true })
+    const served = await serveOnLoopback(app.fetch)
+    server = served.server
+    base = served.base
+    browser = await launchChromium()
   }, 60_000)
 
   afterAll(async () => {

@@ -1,8 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { serve } from '@hono/node-server'
 import type { ServerType } from '@hono/node-server'
 import type { Hono } from 'hono'
 import { NOOP_LOGGER } from '@gatehouse/core'
@@ -12,14 +10,11 @@ import type { SQLStore } from '@gatehouse/store-sql'
 import type { OIDCTestServer } from '@gatehouse/testkit'
 import { startOIDCProvider } from '@gatehouse/testkit'
 import type { Browser } from 'playwright-core'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDemoApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { oidcAuthenticator } from '../src/oidc.js'
-
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-const SCREENSHOTS = join(import.meta.dirname, '../../../.test-results/screenshots')
+import { SCREENSHOTS, launchChromium, serveOnLoopback } from './real-browser.js'
 
 describe('the OpenID Connect login in a real browser', () => {
   let dir: string
@@ -31,14 +26,12 @@ describe('the OpenID Connect login in a real browser', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-oidc-browser-'))
-    mkdirSync(SCREENSHOTS, { recursive: true })
     sql = await openSQLStore({ uri: join(dir, 'demo.db') })
     // The demo's port first: the provider must know the redirect and logout URIs.
     let app: Hono<AuthEnv> | undefined
-    server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: (request) => app!.fetch(request), port: 0, hostname: '127.0.0.1' }, () => resolve(s))
-    })
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const served = await serveOnLoopback((request) => app!.fetch(request))
+    server = served.server
+    base = served.base
     provider = await startOIDCProvider({
       redirectUris: [`${base}/auth/oidc/callback`],
       backchannelLogoutUri: `${base}/auth/oidc/backchannel-logout`,
@@ -55,7 +48,7 @@ describe('the OpenID Connect login in a real browser', () => {
     })
     const oidc = oidcAuthenticator(config.oidc!, { sessionSecret: 'o'.repeat(40), logger: NOOP_LOGGER })
     app = createDemoApp({ sql, authenticators: [oidc], secret: 'o'.repeat(40), secureCookies: false, logger: NOOP_LOGGER }).app
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true })
+    browser = await launchChromium()
   }, 60_000)
 
   afterAll(async () => {
