@@ -3,20 +3,9 @@ import { describe, expect, it } from 'vitest'
 import { createApp } from '../test/fixtures.js'
 import { casbinGuard, keycloakRealm } from './casbin-guard.js'
 import { newCasbinEnforcer } from './casbin-enforcer.js'
+import { RBAC_MODEL } from '../test/fixtures.js'
 
 // RBAC over paths, with role inheritance: Administrator inherits User.
-const RBAC_MODEL = `
-[request_definition]
-r = sub, obj, act
-[policy_definition]
-p = sub, obj, act
-[role_definition]
-g = _, _
-[policy_effect]
-e = some(where (p.eft == allow))
-[matchers]
-m = g(r.sub, p.sub) && keyMatch2(r.obj, p.obj) && r.act == p.act
-`
 const RBAC_POLICY = `
 p, User, /reports/:id, GET
 p, Administrator, /reports/:id, DELETE

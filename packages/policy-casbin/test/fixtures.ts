@@ -4,6 +4,20 @@ import { Hono } from 'hono'
 
 export const ORIGIN = 'http://app.test'
 
+/** RBAC over route patterns (keyMatch2), the model most tests use. */
+export const RBAC_MODEL = `
+[request_definition]
+r = sub, obj, act
+[policy_definition]
+p = sub, obj, act
+[role_definition]
+g = _, _
+[policy_effect]
+e = some(where (p.eft == allow))
+[matchers]
+m = g(r.sub, p.sub) && keyMatch2(r.obj, p.obj) && r.act == p.act
+`
+
 /**
  * Callers of the test apps say who they are in a header, `x-<source>-user: <id>;<Role>,<Role>`,
  * through one identify() authenticator per source: the principal is (source, id) as for any

@@ -7,20 +7,8 @@ import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest'
 import type { PolicyDatabase, SQLPolicy, SQLPolicyOptions } from '../src/index.js'
 import { casbinGuard, openSQLPolicy } from '../src/index.js'
-import { createApp } from './fixtures.js'
+import { RBAC_MODEL as MODEL, createApp } from './fixtures.js'
 
-const MODEL = `
-[request_definition]
-r = sub, obj, act
-[policy_definition]
-p = sub, obj, act
-[role_definition]
-g = _, _
-[policy_effect]
-e = some(where (p.eft == allow))
-[matchers]
-m = g(r.sub, p.sub) && keyMatch2(r.obj, p.obj) && r.act == p.act
-`
 const SEED = `
 p, User, /reports/:id, GET
 g, Administrator, User
