@@ -46,6 +46,7 @@ export { NOOP_LOGGER } from './internal/logger.js'
 
 export type { Auth, AuthEnv, AuthHooks, AuthVariables, CreateAuthOptions, LoginLimits, RequestAuth } from './hono/create-auth.js'
 export { createAuth } from './hono/create-auth.js'
+export type { LoginFailureDelay } from './hono/failure-delay.js'
 export type { ProtectedOptions } from './hono/protected.js'
 export { Protected } from './hono/protected.js'
 export { safeNextPath } from './hono/request-guards.js'

@@ -22,6 +22,8 @@ import { MemoryRevocationList } from '../store/memory-revocation-list.js'
 import type { ProviderSessionRevocation, RevocationList, UserChange, UserStore } from '../store/user-store.js'
 import type { LoginThrottle } from '../throttle/login-throttle.js'
 import { MemoryLoginThrottle } from '../throttle/memory-login-throttle.js'
+import type { LoginFailureDelay } from './failure-delay.js'
+import { FailureDelay } from './failure-delay.js'
 import { errorResponse, statusOf } from './http-errors.js'
 import type { LoginPageArgs } from './pages.js'
 import { renderLoginPage } from './pages.js'
@@ -93,6 +95,12 @@ export interface CreateAuthOptions<R extends Role = Role> {
   /** Origins besides the request's own that may post the login and logout forms. @default [] */
   readonly allowedOrigins?: readonly string[]
   readonly limits?: Partial<LoginLimits>
+  /**
+   * Throttled logins (429) are answered after a short delay held on a timer, so that clients who
+   * guess in a loop cannot take the event loop from signed-in users (see {@link LoginFailureDelay}).
+   * @default { throttledMs: 250, invalidCredentialsMs: 0, maxPending: 1024 }
+   */
+  readonly failureDelay?: Partial<LoginFailureDelay>
   readonly hooks?: AuthHooks
   /**
    * Renders the login page instead of Gatehouse's, keeping the login route itself. Escape what
@@ -217,6 +225,8 @@ export interface ResolvedOptions {
   readonly trustedProxies: readonly string[]
   readonly allowedOrigins: readonly string[]
   readonly limits: LoginLimits
+  /** Holds the answers of refused logins; `auth.close()` sends what it holds. */
+  readonly failureDelay: FailureDelay
   readonly hooks: AuthHooks
   readonly loginPage: (args: LoginPageArgs) => string
   readonly csrfCookieName: string
@@ -363,6 +373,8 @@ export function createAuth<R extends Role>(options: CreateAuthOptions<R>): Auth<
       return { ok: checked.every(([, health]) => health.ok), authenticators: Object.fromEntries(checked) }
     },
     async close({ timeoutMs = 10_000 } = {}) {
+      // Held refusals go out now: shutting down never waits for their timers.
+      resolved.failureDelay.close()
       await resolved.logins.close(timeoutMs)
       for (const stop of unsubscribe) stop?.()
       await Promise.allSettled(authenticators.list().map((authenticator) => authenticator.close?.()))
@@ -508,6 +520,7 @@ function resolveOptions(options: CreateAuthOptions, secure: boolean): ResolvedOp
     trustedProxies: [...(options.trustedProxies ?? [])],
     allowedOrigins: [...(options.allowedOrigins ?? [])],
     limits,
+    failureDelay: new FailureDelay(options.failureDelay),
     hooks: options.hooks ?? {},
     loginPage: options.loginPage ?? renderLoginPage,
     csrfCookieName: secure ? '__Host-gatehouse-csrf' : 'gatehouse-csrf',

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { OFF_SITE_TARGETS, ORIGIN, createTestApp, errorCodeOf, sessionCookieOf } from '../../test/fixtures.js'
 import type { Authenticator } from '../authenticators/authenticator.js'
-import { AuthenticatorUnavailableError } from '../errors.js'
+import { AuthenticatorUnavailableError, StoreUnavailableError } from '../errors.js'
+import { NOOP_LOGGER } from '../internal/logger.js'
+import type { LoginThrottle } from '../throttle/login-throttle.js'
 import { MemoryLoginThrottle } from '../throttle/memory-login-throttle.js'
 
 const html = { accept: 'text/html,application/xhtml+xml' }
@@ -156,6 +158,40 @@ describe('login hygiene', () => {
     expect(justOver.status).toBe(413)
     expect(await errorCodeOf(justOver)).toBe('ERR_PAYLOAD_TOO_LARGE')
     expect(calls).toBe(0)
+  })
+
+  it('reads a body of declared length at most maxBodyBytes, and a chunked one no further', async () => {
+    const { app } = await createTestApp({ limits: { maxBodyBytes: 200 } })
+    const post = (body: string | ReadableStream<Uint8Array>, headers: Record<string, string>) =>
+      app.request(`${ORIGIN}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN, ...headers }, body, duplex: 'half' } as RequestInit)
+    const good = JSON.stringify({ username: 'admin', password: 'admin-password-1' })
+    expect((await post(good, { 'content-length': String(Buffer.byteLength(good)) })).status).toBe(200)
+    // Declared too long: refused before reading.
+    const declared = await post(good, { 'content-length': '201' })
+    expect(declared.status).toBe(413)
+    // Declared short, but longer (an in-process Request is not held to its header).
+    const lying = JSON.stringify({ username: 'admin', password: 'p'.repeat(300) })
+    expect((await post(lying, { 'content-length': '20' })).status).toBe(413)
+    // No length: counted as it streams, and the stream is cancelled past the cap.
+    let pulled = 0
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++
+        controller.enqueue(new TextEncoder().encode('x'.repeat(64)))
+      },
+    })
+    expect((await post(endless, {})).status).toBe(413)
+    expect(pulled).toBeLessThan(10)
+    // A form with its length, parsed as the browser encoded it; the first value of a field wins.
+    const { token, csrfCookie } = await openForm(app)
+    const fields = `username=admin&password=admin%2Dpassword%2D1&password=other&csrf=${token}&next=%2Fany`
+    const form = await app.request(`${ORIGIN}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8', origin: ORIGIN, cookie: csrfCookie, 'content-length': String(fields.length) },
+      body: fields,
+    })
+    expect(form.status).toBe(303)
+    expect(form.headers.get('location')).toBe('/any')
   })
 
   it('answers malformed bodies with 400, not 500', async () => {
@@ -394,7 +430,8 @@ describe('throttling holds under outages and parallel guesses', () => {
       },
     }
     const throttle = new MemoryLoginThrottle({ username: { freeFailures: 3 } })
-    const { login } = await createTestApp({ authenticators: [down, sql], throttle })
+    // Every answer within the 1 s back-off: none held.
+    const { login } = await createTestApp({ authenticators: [down, sql], throttle, failureDelay: { throttledMs: 0 } })
     const statuses: number[] = []
     for (let i = 0; i < 6; i++) statuses.push((await login('admin', `guess-${i}`)).res.status)
     expect(statuses.slice(0, 4)).toEqual([503, 503, 503, 503])
@@ -473,7 +510,8 @@ describe('trusted devices', () => {
 
   it('keeps a user able to log in from a browser they used before while an attacker keeps their username throttled', async () => {
     const throttle = new MemoryLoginThrottle({ username: { freeFailures: 2 } })
-    const { login } = await createTestApp({ throttle })
+    // Every answer within the 1 s back-off: none held.
+    const { login } = await createTestApp({ throttle, failureDelay: { throttledMs: 0 } })
     const first = await login('admin', 'admin-password-1')
     const device = deviceCookieOf(first.res)
     expect(device).toBeDefined()
@@ -492,12 +530,141 @@ describe('trusted devices', () => {
 
   it('ignores a forged or tampered device cookie', async () => {
     const throttle = new MemoryLoginThrottle({ username: { freeFailures: 1 } })
-    const { login } = await createTestApp({ throttle })
+    // Every answer within the 1 s back-off: none held.
+    const { login } = await createTestApp({ throttle, failureDelay: { throttledMs: 0 } })
     const device = deviceCookieOf((await login('admin', 'admin-password-1')).res)!
     for (let i = 0; i < 3; i++) await login('admin', `attacker-guess-${i}`)
     const tampered = device.slice(0, 60) + (device[60] === 'a' ? 'b' : 'a') + device.slice(61)
     for (const cookie of [tampered, 'gatehouse-device=Fe26.2**x', `gatehouse-device=${'A'.repeat(5000)}`]) {
       expect((await login('admin', 'admin-password-1', { cookie })).res.status).toBe(429)
+    }
+  })
+})
+
+describe('refused logins are answered late, on a timer', () => {
+  /** A throttle that refuses everybody, so every login is a 429 decided from memory. */
+  const refuseAll = (): LoginThrottle => ({ begin: async () => ({ allowed: false, retryAfterSeconds: 900 }), succeeded: async () => {}, abandoned: async () => {} })
+  const timed = async <T>(run: () => Promise<T>) => {
+    const started = performance.now()
+    const value = await run()
+    return { value, ms: performance.now() - started }
+  }
+
+  it('holds a 429 for throttledMs, and by default not a 401, a 200 or a 503', async () => {
+    const throttle = new MemoryLoginThrottle({ username: { freeFailures: 1 } })
+    const { login } = await createTestApp({ throttle, failureDelay: { throttledMs: 300 } })
+    const wrong = await timed(() => login('admin', 'wrong-password-1'))
+    expect(wrong.value.res.status).toBe(401)
+    expect(wrong.ms).toBeLessThan(300)
+    const ok = await timed(() => login('viewer', 'viewer-password-1'))
+    expect(ok.value.res.status).toBe(200)
+    expect(ok.ms).toBeLessThan(300)
+    await login('admin', 'wrong-password-2')
+    const throttled = await timed(() => login('admin', 'admin-password-1'))
+    expect(throttled.value.res.status).toBe(429)
+    expect(Number(throttled.value.res.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(throttled.ms).toBeGreaterThanOrEqual(295)
+
+    const down: Authenticator = {
+      id: 'ldap',
+      authenticate: async () => {
+        throw new AuthenticatorUnavailableError('ldap')
+      },
+    }
+    const outage = await createTestApp({ authenticators: [down], failureDelay: { throttledMs: 300, invalidCredentialsMs: 300 } })
+    const unavailable = await timed(() => outage.login('admin', 'admin-password-1'))
+    expect(unavailable.value.res.status).toBe(503)
+    expect(unavailable.ms).toBeLessThan(300)
+  })
+
+  it('holds a 401 for invalidCredentialsMs when asked to, the form page too', async () => {
+    const { login, app } = await createTestApp({ failureDelay: { invalidCredentialsMs: 300 } })
+    const wrong = await timed(() => login('admin', 'wrong-password-1'))
+    expect(wrong.value.res.status).toBe(401)
+    expect(wrong.ms).toBeGreaterThanOrEqual(295)
+    const { token, csrfCookie } = await openForm(app)
+    const form = await timed(() => app.request(`${ORIGIN}/auth/login`, formPost({ username: 'admin', password: 'wrong', csrf: token, next: '/' }, { cookie: csrfCookie, origin: ORIGIN })))
+    expect(form.value.status).toBe(401)
+    expect(await form.value.text()).toContain('Invalid username or password.')
+    expect(form.ms).toBeGreaterThanOrEqual(295)
+  })
+
+  it('holds at most maxPending answers; the others go out at once', async () => {
+    const { auth, login } = await createTestApp({ throttle: refuseAll(), failureDelay: { throttledMs: 60_000, maxPending: 2 } })
+    const held = [login('admin', 'x-1'), login('admin', 'x-2')]
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(auth.options.failureDelay.pending).toBe(2)
+    const quick = await timed(() => Promise.all(Array.from({ length: 3 }, (_, i) => login('admin', `y-${i}`))))
+    expect(quick.value.map(({ res }) => res.status)).toEqual([429, 429, 429])
+    expect(quick.ms).toBeLessThan(5000)
+    expect(auth.options.failureDelay.pending).toBe(2)
+    auth.options.failureDelay.close()
+    expect((await Promise.all(held)).map(({ res }) => res.status)).toEqual([429, 429])
+  })
+
+  it('auth.close() sends the held answers at once instead of waiting for their timers', async () => {
+    const { auth, login } = await createTestApp({ throttle: refuseAll(), failureDelay: { throttledMs: 60_000 } })
+    const held = Promise.all(Array.from({ length: 5 }, (_, i) => login('admin', `x-${i}`)))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(auth.options.failureDelay.pending).toBe(5)
+    const closing = await timed(async () => {
+      await auth.close({ timeoutMs: 10_000 })
+      return held
+    })
+    expect(closing.ms).toBeLessThan(5000)
+    expect((await closing.value).map(({ res }) => res.status)).toEqual([429, 429, 429, 429, 429])
+    expect(auth.options.failureDelay.pending).toBe(0)
+  })
+
+  it('refuses a misconfigured delay at startup', async () => {
+    for (const failureDelay of [{ throttledMs: -1 }, { throttledMs: 1.5 }, { invalidCredentialsMs: 120_000 }, { maxPending: -1 }]) {
+      await expect(createTestApp({ failureDelay })).rejects.toThrow(TypeError)
+    }
+  })
+})
+
+describe('a success is settled with the throttle while the answer goes out', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+  it('answers before the throttle has settled the success, and auth.close() waits for it', async () => {
+    let settled = 0
+    const slow: LoginThrottle = {
+      begin: async () => ({ allowed: true }),
+      succeeded: async () => {
+        await sleep(300)
+        settled++
+      },
+      abandoned: async () => {},
+    }
+    const { auth, login } = await createTestApp({ throttle: slow })
+    expect((await login('admin', 'admin-password-1')).res.status).toBe(200)
+    expect(settled).toBe(0)
+    await auth.close()
+    expect(settled).toBe(1)
+  })
+
+  it('logs a success the throttle could not settle (the login stays a 200)', async () => {
+    const warnings: string[] = []
+    const logger = { ...NOOP_LOGGER, warn: (_fields: Record<string, unknown>, message: string) => void warnings.push(message) }
+    const failing: LoginThrottle = {
+      begin: async () => ({ allowed: true }),
+      succeeded: async () => {
+        throw new StoreUnavailableError('throttle table locked')
+      },
+      abandoned: async () => {},
+    }
+    const { auth, login } = await createTestApp({ throttle: failing, logger })
+    expect((await login('admin', 'admin-password-1')).res.status).toBe(200)
+    await auth.close()
+    expect(warnings).toContain('login throttle: a success could not be settled')
+  })
+
+  it('keeps the order of a success and the next attempt: the reset is seen at once', async () => {
+    const throttle = new MemoryLoginThrottle({ username: { freeFailures: 2 } })
+    const { login } = await createTestApp({ throttle, failureDelay: { throttledMs: 0 } })
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 2; i++) expect((await login('admin', `wrong-${round}-${i}`)).res.status).toBe(401)
+      expect((await login('admin', 'admin-password-1')).res.status).toBe(200)
     }
   })
 })
