@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 /** One remembered verification. */
 interface Entry<T> {
@@ -26,9 +26,9 @@ export class TokenCache<T> {
     return this.#entries.size
   }
 
-  /** The digest a token is kept under. */
+  /** The digest a token is kept under (the one-shot `hash`: half the cost of a Hash object per request). */
   static key(token: string): string {
-    return createHash('sha256').update(token).digest('base64url')
+    return hash('sha256', token, 'base64url')
   }
 
   get(key: string, now = Date.now()): T | undefined {

@@ -78,6 +78,11 @@ export class AuthenticatorRegistry {
     return this.#entries.find((entry) => entry.authenticator.id === id)?.authenticator ?? null
   }
 
+  /** `true` when an authenticator identifies requests by themselves (`identify`: bearer tokens, API keys). */
+  get identifiesRequests(): boolean {
+    return this.#entries.some((entry) => entry.authenticator.identify !== undefined)
+  }
+
   /** How often each authenticator was unavailable since startup. */
   unavailableCounts(): ReadonlyMap<string, number> {
     return new Map(this.#unavailable)

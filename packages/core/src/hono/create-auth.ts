@@ -1,4 +1,4 @@
-import type { Context, Env, ErrorHandler, MiddlewareHandler } from 'hono'
+import type { Context, Env, ErrorHandler, MiddlewareHandler, Next } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { Hono } from 'hono'
 import { getCookie, setCookie } from 'hono/cookie'
@@ -423,9 +423,12 @@ const NO_SESSION: SessionState = Object.freeze({ status: 'none' })
 
 function authMiddleware(auth: Auth): MiddlewareHandler<AuthEnv> {
   const { sessions, options } = auth
+  // Nobody, when no authenticator could identify a request without a cookie: decided at once.
+  const nobody = auth.authenticators.identifiesRequests ? undefined : { user: ANONYMOUS_USER, state: anonymousState(auth, NO_SESSION) }
   // Headers are set before `next()`: set after it, Hono rebuilds the finished response from its
-  // body stream and @hono/node-server leaves its fast path.
-  return async function gatehouseAuth(c, next) {
+  // body stream and @hono/node-server leaves its fast path. A request decided without waiting (a
+  // cached session, or nobody) returns `next()` itself: an async layer costs a promise per request.
+  const gatehouseAuth = (c: Context<AuthEnv>, next: Next): Promise<void> => {
     const authorization = c.req.header('authorization')
     const bearer = authorization !== undefined && BEARER.test(authorization)
     const cookie = bearer ? undefined : readCookie(c.req.header('cookie'), sessions.cookieName)
@@ -434,12 +437,39 @@ function authMiddleware(auth: Auth): MiddlewareHandler<AuthEnv> {
       c.header('Cache-Control', 'no-store')
       c.header('Vary', bearer ? 'Authorization' : 'Cookie', { append: true })
     }
+    const known = bearer ? undefined : cookie === undefined ? nobody : cachedSession(auth, cookie)
+    if (known !== undefined) {
+      c.set('user', known.user)
+      c.set('gatehouse', known.state)
+      return next()
+    }
+    return identifyThenNext(c, next, bearer, cookie)
+  }
+  async function identifyThenNext(c: Context<AuthEnv>, next: Next, bearer: boolean, cookie: string | undefined): Promise<void> {
     const { user, state, setCookie } = await identify(auth, c.req.raw, { bearer, cookie, address: () => clientAddress(c, options.trustedProxies), refresh: true })
     if (setCookie !== undefined) setSessionCookie(c, setCookie)
+    // A credential of another kind (an API key header) is just as personal.
+    if (!bearer && cookie === undefined && state.via === 'credential') c.header('Cache-Control', 'no-store')
     c.set('user', user)
     c.set('gatehouse', state)
     await next()
   }
+  return gatehouseAuth
+}
+
+/** A session the cache already knows, active and not due for a refresh; `undefined` when `identify` must run. */
+function cachedSession(auth: Auth, cookie: string): { user: User; state: RequestAuth } | undefined {
+  const session = auth.sessions.readCached(cookie)
+  if (session?.status !== 'active' || session.refresh) return undefined
+  return { user: session.user, state: sessionState(auth, session) }
+}
+
+function sessionState(auth: Auth, session: SessionState): RequestAuth {
+  return { auth, session, via: 'session', scopes: NO_SCOPES, bearerRefused: false, unavailable: undefined }
+}
+
+function anonymousState(auth: Auth, session: SessionState): RequestAuth {
+  return { auth, session, via: 'none', scopes: NO_SCOPES, bearerRefused: false, unavailable: undefined }
 }
 
 /** Who a request is, and what its response must carry. Shared by the middleware and `getUser`. */
@@ -469,8 +499,7 @@ async function identify(
   const session = args.cookie === undefined ? NO_SESSION : await sessions.read(args.cookie)
   if (session.status === 'active') {
     const setCookie = args.refresh && session.refresh ? await sessions.refresh(session.payload) : undefined
-    const state: RequestAuth = { auth, session, via: 'session', scopes: NO_SCOPES, bearerRefused: false, unavailable: undefined }
-    return { user: session.user, state, ...(setCookie && { setCookie }) }
+    return { user: session.user, state: sessionState(auth, session), ...(setCookie && { setCookie }) }
   }
   let unavailable = session.status === 'unavailable' ? outageOf(session.error) : undefined
   let error = session.status === 'unavailable' ? session.error : undefined

@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Context, Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { ORIGIN, createTestApp, errorCodeOf } from '../../test/fixtures.js'
 import type { Authenticator } from '../authenticators/authenticator.js'
@@ -43,6 +43,43 @@ describe('Protected on the fast path', () => {
     expect(res.headers.get('cache-control')).toBe('no-store')
     expect(res.headers.get('vary')).toBe('Cookie')
     expect(await res.text()).toBe('mine')
+  })
+
+  it("decides a cached session without a promise of its own: the middleware and the guard hand back next()'s", async () => {
+    const { auth, login } = await createTestApp()
+    const { cookie } = await login('admin', 'admin-password-1')
+    const middleware = auth.middleware()
+    const guard = Protected(['Administrator'])
+    const request = () => new Context(new Request(`${ORIGIN}/own`, { headers: { cookie: cookie! } })) as Context<AuthEnv>
+    const handled = Promise.resolve()
+    const next = () => handled
+    // The first request unseals the cookie and asks the store: that waits.
+    const waited = middleware(request(), next)
+    expect(waited).not.toBe(handled)
+    await waited
+    const warm = request()
+    expect(middleware(warm, next)).toBe(handled)
+    expect(warm.get('user').username).toBe('admin')
+    expect(guard(warm, next)).toBe(handled)
+    // No cookie, and no authenticator that identifies requests by themselves: nobody, at once.
+    const anonymous = new Context(new Request(`${ORIGIN}/`)) as Context<AuthEnv>
+    expect(middleware(anonymous, next)).toBe(handled)
+    expect(anonymous.get('user').username).toBe('anonymous')
+  })
+
+  it('marks an answer no-store for a credential other than the cookie or a bearer token (an API key)', async () => {
+    const apiKey: Authenticator = {
+      id: 'keys',
+      async identify({ request }) {
+        if (request.headers.get('x-api-key') !== 'k-1') return { outcome: 'skipped' }
+        return { outcome: 'authenticated', user: { id: 'svc', username: 'svc', roles: ['Administrator'], source: 'keys' } }
+      },
+    }
+    const { auth } = await createTestApp({ authenticators: [apiKey] })
+    const app = new Hono<AuthEnv>().use(auth.middleware()).get('/admin', Protected(['Administrator']), (c) => c.text('admin'))
+    const res = await app.request(`${ORIGIN}/admin`, { headers: { 'x-api-key': 'k-1' } })
+    expect(await res.text()).toBe('admin')
+    expect(res.headers.get('cache-control')).toBe('no-store')
   })
 
   it('returns its 401 and 403 instead of throwing them', async () => {

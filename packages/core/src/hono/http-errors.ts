@@ -22,6 +22,9 @@ const HTTP: Record<AuthErrorCode, { status: ContentfulStatusCode; message: strin
   ERR_INTERNAL: { status: 500, message: 'Something went wrong.' },
 }
 
+// The JSON bodies never change: serialised once, not per answer.
+const JSON_BODIES = Object.fromEntries(Object.entries(HTTP).map(([code, { message }]) => [code, JSON.stringify({ error: { code, message } })])) as Record<AuthErrorCode, string>
+
 /** HTTP status for an error code. */
 export function statusOf(code: AuthErrorCode): ContentfulStatusCode {
   return HTTP[code].status
@@ -44,7 +47,8 @@ export function errorResponse(c: Context, code: AuthErrorCode, options: { html?:
   if (options.html ?? wantsHTML(c)) {
     return c.html(renderPage({ title: titleOf(status), body: `<h1>${titleOf(status)}</h1><p>${escapeHTML(message)}</p><p><a href="/">Home</a></p>` }), status, headers)
   }
-  return c.json({ error: { code, message } }, status, headers)
+  headers['Content-Type'] = 'application/json'
+  return c.body(JSON_BODIES[code], status, headers)
 }
 
 function titleOf(status: number): string {

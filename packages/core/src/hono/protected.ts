@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler, Next } from 'hono'
 import { audit } from '../audit.js'
 import { STDERR_LOGGER } from '../internal/logger.js'
 import type { User } from '../model/user.js'
@@ -67,12 +67,14 @@ export function Protected(requirements: readonly string[] | ProtectedOptions = {
   const scopes = options.requiredScopes ?? []
   const requireAll = options.requireAll ?? false
   const csrf = options.csrf ?? true
+  const check = options.check
   // The registry is frozen by createAuth, so the role names are checked once per app.
   const checkedRegistries = new WeakSet<Auth>()
 
   // Errors are returned, not thrown, and headers are set before `next()`: either of the other
-  // two makes Hono rebuild the response, which costs most of a request's speed.
-  return async function gatehouseProtected(c, next) {
+  // two makes Hono rebuild the response, which costs most of a request's speed. Without a custom
+  // check the guard awaits nothing and returns `next()` itself (no promise of its own).
+  const gatehouseProtected = (c: Context<AuthEnv>, next: Next): Response | Promise<Response | void> => {
     // c.get, not c.var: c.var copies every variable into a new object on each access.
     const state = c.get('gatehouse')
     if (state === undefined) {
@@ -88,9 +90,10 @@ export function Protected(requirements: readonly string[] | ProtectedOptions = {
       }
       checkedRegistries.add(auth)
     }
-    c.header('Cache-Control', 'no-store')
     const user = c.get('user')
     if (!isAuthenticated(user)) {
+      // An authenticated answer is already no-store (auth.middleware() marks every credential).
+      c.header('Cache-Control', 'no-store')
       if (options.optional) return next()
       if (state.unavailable) return errorResponse(c, state.unavailable)
       // RFC 6750: a refused token is told so, and an API client is never sent to a login page.
@@ -108,11 +111,18 @@ export function Protected(requirements: readonly string[] | ProtectedOptions = {
     const allowed =
       matches(roles, (role) => user.roles.includes(role), requireAll) &&
       (permissions.length === 0 || matches(permissions, holds(auth.permissionsOf(user)), requireAll)) &&
-      matches(scopes, holds(state.scopes), requireAll) &&
-      (options.check === undefined || (await options.check(user, c)) === true)
+      matches(scopes, holds(state.scopes), requireAll)
     if (!allowed) return errorResponse(c, 'ERR_FORBIDDEN')
-    await next()
+    if (check === undefined) return next()
+    return checkThenNext(check, user, c, next)
   }
+  // Hono awaits what a handler returns, so a Response returned without a promise is an answer too.
+  return gatehouseProtected as MiddlewareHandler<AuthEnv>
+}
+
+async function checkThenNext(check: NonNullable<ProtectedOptions['check']>, user: User, c: Context<AuthEnv>, next: Next): Promise<Response | void> {
+  if ((await check(user, c)) !== true) return errorResponse(c, 'ERR_FORBIDDEN')
+  await next()
 }
 
 function holds(names: ReadonlySet<string>): (name: string) => boolean {

@@ -58,6 +58,18 @@ describe('SessionManager', () => {
     expect(await sessions.read('')).toEqual({ status: 'none' })
   })
 
+  it('never lets a cached session answer for a cookie that only shares its tail', async () => {
+    const { sessions } = setup()
+    const { value } = await sessions.issue(alice)
+    expect((await sessions.read(value)).status).toBe('active')
+    expect(sessions.readCached(value)?.status).toBe('active')
+    // The cache is keyed by the seal's last characters; the rest must match too.
+    const flipped = value.slice(0, 40) + (value[40] === 'A' ? 'B' : 'A') + value.slice(41)
+    expect(flipped.slice(-40)).toBe(value.slice(-40))
+    expect(sessions.readCached(flipped)).toBeUndefined()
+    expect(await sessions.read(flipped)).toEqual({ status: 'none', reason: 'invalid' })
+  })
+
   it('rejects a sealed payload of the wrong shape', async () => {
     const { sessions } = setup()
     const wrongShape = await sealData({ sid: 1, principal: 'admin' }, { password: SECRET })
