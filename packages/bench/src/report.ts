@@ -26,6 +26,17 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
   atLeast('403 ≥ 0.85× bare', row('403'), 0.85)
   atLeast('401 ≥ 0.85× bare', row('401'), 0.85)
   atLeast('anonymous pass-through ≥ 0.95× bare', row('anonymous'), 0.95)
+  // The same rows against what Hono's middleware model costs by itself (the floor rows): the part
+  // of the gap that is Gatehouse's own.
+  const overFloor = (target: string, r: RatioRow | undefined, floor: RatioRow | undefined, min: number) => {
+    if (r === undefined || floor === undefined) return
+    const ratio = r.ratio / floor.ratio
+    checks.push({ target, measured: `${x(ratio)} (${x(r.ratio)} ÷ ${x(floor.ratio)})`, holds: ratio >= min })
+  }
+  overFloor('warm session ≥ 0.90× the Hono floor (async middleware + Cache-Control, Vary)', row('warm'), row('hono-floor'), 0.9)
+  overFloor('403 ≥ 0.85× the Hono floor', row('403'), row('hono-floor'), 0.85)
+  overFloor('401 ≥ 0.85× the Hono floor', row('401'), row('hono-floor'), 0.85)
+  overFloor('anonymous pass-through ≥ 0.95× one async Hono middleware', row('anonymous'), row('hono-middleware'), 0.95)
   const off = row('cache-off')
   const iron = row('iron')
   checks.push({

@@ -43,7 +43,7 @@ export interface OIDCFixture {
 
 /** How one benchmark server process is built (passed to it as JSON). */
 export interface ServerConfig {
-  readonly kind: 'bare' | 'hono-floor' | 'gatehouse' | 'iron' | 'better-auth' | 'hono-jwk' | 'jose'
+  readonly kind: 'bare' | 'hono-middleware' | 'hono-floor' | 'gatehouse' | 'iron' | 'better-auth' | 'hono-jwk' | 'jose'
   /** gatehouse: `sqlite:<file>` or `postgres://…`. @default a fresh SQLite file */
   readonly databaseURI?: string
   /** gatehouse: `false` turns the session cache off. @default true */

@@ -41,6 +41,16 @@ async function bare(): Promise<Built> {
   return { fetch: app.fetch, extra: {}, close: async () => {} }
 }
 
+/** What one async Hono middleware costs by itself: Hono composes the route, and its answer is a promise. */
+async function honoMiddleware(): Promise<Built> {
+  const app = new Hono()
+  app.use(async (_c, next) => {
+    await next()
+  })
+  app.get('/p', (c) => c.text(ROUTE_OK))
+  return { fetch: app.fetch, extra: {}, close: async () => {} }
+}
+
 /**
  * What any Hono middleware that is async and sets a header costs (Hono then keeps a `Headers`
  * object and the handler's answer is a promise, so node-server takes its general path): the
@@ -237,6 +247,8 @@ export async function buildServer(config: ServerConfig): Promise<Built> {
   switch (config.kind) {
     case 'bare':
       return bare()
+    case 'hono-middleware':
+      return honoMiddleware()
     case 'hono-floor':
       return honoFloor()
     case 'gatehouse':
