@@ -157,6 +157,7 @@ function rowSpecs(oidc: OIDCFixture): RowSpec[] {
     { id: '403', name: 'Gatehouse 403 (wrong role)', peer: false, server: { kind: 'gatehouse' }, path: '/admin', cookie: true, expectStatus: 403 },
     { id: '401', name: 'Gatehouse 401 (no cookie)', peer: false, server: { kind: 'gatehouse', login: false }, path: '/p', expectStatus: 401 },
     { id: 'anonymous', name: 'Gatehouse anonymous, optional route', peer: false, server: { kind: 'gatehouse', login: false }, path: '/optional' },
+    { id: 'public', name: 'Gatehouse anonymous, public route (auth.middleware() only)', peer: false, server: { kind: 'gatehouse', login: false }, path: '/public' },
     { id: 'bearer', name: 'Gatehouse bearer JWT (RS256, cached)', peer: false, server: { kind: 'gatehouse', login: false, oidc }, path: '/p', bearer: true },
     { id: 'better-auth', name: 'better-auth getSession (cookie cache off)', peer: true, server: { kind: 'better-auth' }, path: '/p', cookie: true },
     { id: 'better-auth-cache', name: 'better-auth getSession (cookie cache on)', peer: true, server: { kind: 'better-auth', cookieCache: true }, path: '/p', cookie: true },

@@ -26,6 +26,7 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
   atLeast('403 ≥ 0.85× bare', row('403'), 0.85)
   atLeast('401 ≥ 0.85× bare', row('401'), 0.85)
   atLeast('anonymous pass-through ≥ 0.95× bare', row('anonymous'), 0.95)
+  atLeast('anonymous pass-through, public route ≥ 0.95× bare', row('public'), 0.95)
   // The same rows against what Hono's middleware model costs by itself (the floor rows): the part
   // of the gap that is Gatehouse's own.
   const overFloor = (target: string, r: RatioRow | undefined, floor: RatioRow | undefined, min: number) => {
@@ -38,6 +39,7 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
   overFloor('401 ≥ 0.85× the Hono floor', row('401'), row('hono-floor'), 0.85)
   // Protected({ optional: true }) marks even an anonymous answer no-store: a header, like the floor's.
   overFloor('anonymous pass-through ≥ 0.95× the Hono floor', row('anonymous'), row('hono-floor'), 0.95)
+  overFloor('anonymous pass-through, public route ≥ 0.95× one async Hono middleware', row('public'), row('hono-middleware'), 0.95)
   const off = row('cache-off')
   const iron = row('iron')
   checks.push({

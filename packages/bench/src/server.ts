@@ -139,6 +139,7 @@ async function gatehouseIn(dir: string, config: ServerConfig): Promise<Built> {
   }
   app.get('/admin', Protected(['Administrator']), (c) => c.text(ROUTE_OK))
   app.get('/optional', Protected({ optional: true }), (c) => c.text(ROUTE_OK))
+  app.get('/public', (c) => c.text(ROUTE_OK))
 
   // The users exist before the server listens: one for sessions, and one per login client.
   if (!(await sql.accounts.get({ username: 'alice' }))) {
