@@ -15,7 +15,7 @@ import { CHANGE_CHANNEL, PostgresChangeListener } from './postgres-change-listen
 import type { NotificationListener } from './postgres-notification-listener.js'
 import { PostgresNotificationListener } from './postgres-notification-listener.js'
 import type { GatehouseSchema } from './schema.js'
-import { SQLiteDialect } from './sqlite-dialect.js'
+import type { SQLiteDialect } from './sqlite-dialect.js'
 import { toStoreError } from './store-errors.js'
 
 /** SQLite tuning. */
@@ -132,7 +132,7 @@ export class SQLDatabase {
     const postgres = resolvePostgresOptions(options.postgres ?? {})
     const logger = options.logger ?? NOOP_LOGGER
     const feed = new ChangeFeed(logger)
-    const backend = target.dialect === 'postgres' ? await postgresBackend(target.connectionString, postgres, logger) : sqliteBackend(target.path, options.sqlite ?? {}, feed, logger)
+    const backend = target.dialect === 'postgres' ? await postgresBackend(target.connectionString, postgres, logger) : await sqliteBackend(target.path, options.sqlite ?? {}, feed, logger)
     const database = new SQLDatabase(target, backend, logger, feed)
     try {
       await sql`select 1`.execute(backend.kysely)
@@ -363,7 +363,9 @@ function parseInt8(value: string): number {
   return n
 }
 
-function sqliteBackend(path: string, options: SQLiteOptions, feed: ChangeFeed, logger: Logger): Backend {
+async function sqliteBackend(path: string, options: SQLiteOptions, feed: ChangeFeed, logger: Logger): Promise<Backend> {
+  // Loaded only for SQLite: a PostgreSQL deployment never loads libsql's native module.
+  const { SQLiteDialect } = await import('./sqlite-dialect.js')
   // `seen` is the data_version after our own last commit. A different value means another
   // process (or another store on the same file) committed: drop every cached session.
   let seen: number | undefined
