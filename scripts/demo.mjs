@@ -1,10 +1,13 @@
 // `npm run demo`: installs the workspace, compiles the demo and the packages it uses when their
-// build is missing or older than their sources, and starts the compiled demo with plain node
-// (no TypeScript loader at run time) on the embedded SQLite default (./gatehouse.db).
+// build is missing or older than their sources (`tsc -b`, which type-checks), bundles the demo
+// into one file when a source changed (examples/demo/build.mjs: about half the cold start), and
+// starts it with plain node (no TypeScript loader at run time) on the embedded SQLite default
+// (./gatehouse.db).
 // Node built-ins only: this runs before anything is installed.
 import { join } from 'node:path'
 import { ROOT, buildIfStale, installDependencies, run } from './lib.mjs'
 
 installDependencies()
 buildIfStale('examples/demo')
+run(process.execPath, [join(ROOT, 'examples/demo/build.mjs'), '--if-stale'])
 run(process.execPath, [join(ROOT, 'examples/demo/dist/server.js')])

@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { OIDCAuthenticator } from '@gatehouse/authenticator-oidc'
-import type { Auth, AuthEnv } from '@gatehouse/core'
+import type { OIDCAuthenticator } from '@gatehouse/authenticator-oidc'
+import type { Auth, AuthEnv, Authenticator } from '@gatehouse/core'
 import type { PrometheusMetrics } from '@gatehouse/observability'
 import { gatehouseSecuritySchemes } from '@gatehouse/observability'
 import type { SQLStore } from '@gatehouse/store-sql'
@@ -118,7 +118,7 @@ export interface DocsOIDC {
  * OpenID provider, its authorization-code flow with PKCE (endpoints from its discovery).
  */
 export function mountDocs(app: OpenAPIHono<AuthEnv>, auth: Auth, oidc: DocsOIDC | undefined): void {
-  const provider = auth.authenticators.list().find((a): a is OIDCAuthenticator => a instanceof OIDCAuthenticator)
+  const provider = auth.authenticators.list().find(hasProvider)
   const files = new Map<string, Buffer>()
   ;(app as unknown as Hono).get('/docs/assets/swagger-ui-dist/:file', (c) => serveFile(c, c.req.param('file'), files))
   ;(app as unknown as Hono).get('/docs/:file{oauth2-redirect\\.(?:html|js)}', (c) => serveFile(c, c.req.param('file'), files))
@@ -180,6 +180,15 @@ window.onload = () => {
 </script>`,
     }),
   )
+}
+
+/**
+ * An authenticator with an OpenID provider (the OIDC one), known by the method `/docs` calls
+ * rather than by `instanceof`: this module must not load @gatehouse/authenticator-oidc (jose,
+ * openid-client), which a deployment without `OIDC_*` never needs.
+ */
+function hasProvider(authenticator: Authenticator): authenticator is Authenticator & Pick<OIDCAuthenticator, 'provider'> {
+  return typeof (authenticator as Partial<OIDCAuthenticator>).provider === 'function'
 }
 
 function serveFile(c: Context, name: string, cache: Map<string, Buffer>): Response {

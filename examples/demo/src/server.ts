@@ -5,11 +5,11 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { serve } from '@hono/node-server'
-import type { Authenticator } from '@gatehouse/core'
+import type { Authenticator, Logger } from '@gatehouse/core'
 import { openSQLStore } from '@gatehouse/store-sql'
 import { pino } from 'pino'
 import { createDemoApp } from './app.js'
-import { oidcAuthenticator } from './oidc.js'
+import type { OIDCConfig } from './config.js'
 import { ConfigError, loadConfig } from './config.js'
 
 const SECRET_FILE = '.gatehouse-secret'
@@ -24,13 +24,13 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env)
   for (const warning of configWarnings(config)) logger.warn({ event: 'config.warning' }, warning)
   // A wrong OIDC_* value stops the demo here, before a secret file or a database is written.
-  if (config.oidc) oidcAuthenticator(config.oidc, { sessionSecret: randomBytes(32).toString('base64url'), logger })
+  const oidc = config.oidc && (await openIDConnect(config.oidc, logger))
   const sql = await openSQLStore({ uri: config.dbURI, logger })
   const secret = config.secret ?? demoSecret()
   const authenticators: Authenticator[] = [
     // The directory client is loaded only when a directory is configured (a faster cold start without).
     ...(config.ldap ? [(await import('./ldap.js')).ldapAuthenticator(config.ldap, logger)] : []),
-    ...(config.oidc ? [oidcAuthenticator(config.oidc, { sessionSecret: secret, logger })] : []),
+    ...(oidc ? [oidc(secret)] : []),
   ]
   const { app, auth } = createDemoApp({
     sql,
@@ -56,6 +56,17 @@ async function main(): Promise<void> {
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+}
+
+/**
+ * The OpenID Connect authenticator for a session secret. Its package (jose, openid-client) is
+ * loaded only when `OIDC_*` is set, like the directory client: a deployment without starts
+ * faster. The options are checked at once, with a throw-away secret.
+ */
+async function openIDConnect(oidc: OIDCConfig, logger: Logger): Promise<(sessionSecret: string) => Authenticator> {
+  const { oidcAuthenticator } = await import('./oidc.js')
+  oidcAuthenticator(oidc, { sessionSecret: randomBytes(32).toString('base64url'), logger })
+  return (sessionSecret) => oidcAuthenticator(oidc, { sessionSecret, logger })
 }
 
 /** Settings that work but that an operator should know about, logged once at startup. */
