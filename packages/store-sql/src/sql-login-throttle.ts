@@ -117,23 +117,17 @@ export class SQLLoginThrottle implements LoginThrottle {
     try {
       const waits = new Map<string, number>()
       decision = await this.#db.write(async (trx) => {
-        // Rows must exist to be locked; SQLite's write transaction already runs alone.
-        for (const { key } of keys) {
+        const ids = keys.map((k) => k.key)
+        // PostgreSQL locks rows, so they must exist first (one statement, in key order); SQLite's
+        // write transaction runs alone and needs no row to lock.
+        if (this.#db.dialect === 'postgres') {
           await trx
             .insertInto('gatehouse_login_throttle')
-            .values({ key, failures: 0, last_failure_at: 0 })
+            .values(ids.map((key) => ({ key, failures: 0, last_failure_at: 0 })))
             .onConflict((oc) => oc.column('key').doNothing())
             .execute()
         }
-        let select = trx
-          .selectFrom('gatehouse_login_throttle')
-          .select(['key', 'failures', 'last_failure_at'])
-          .where(
-            'key',
-            'in',
-            keys.map((k) => k.key),
-          )
-          .orderBy('key')
+        let select = trx.selectFrom('gatehouse_login_throttle').select(['key', 'failures', 'last_failure_at']).where('key', 'in', ids).orderBy('key')
         if (this.#db.dialect === 'postgres') select = select.forUpdate()
         const rows = await select.execute()
         let wait = 0
@@ -149,13 +143,17 @@ export class SQLLoginThrottle implements LoginThrottle {
           wait = Math.max(wait, keyWait)
         }
         if (wait > 0) return { allowed: false, retryAfterSeconds: wait }
-        for (const { key } of keys) {
-          await trx
-            .updateTable('gatehouse_login_throttle')
-            .set({ failures: (counts.get(key) ?? 0) + 1, last_failure_at: now })
-            .where('key', '=', key)
-            .execute()
-        }
+        // Every key counted in one statement (a key without a row yet gets one).
+        await trx
+          .insertInto('gatehouse_login_throttle')
+          .values(ids.map((key) => ({ key, failures: (counts.get(key) ?? 0) + 1, last_failure_at: now })))
+          .onConflict((oc) =>
+            oc.column('key').doUpdateSet((eb) => ({
+              failures: eb.ref('excluded.failures'),
+              last_failure_at: eb.ref('excluded.last_failure_at'),
+            })),
+          )
+          .execute()
         // Forgotten counters go now and then; the longest window decides what is forgotten.
         if (prune) {
           const horizon = now - Math.max(this.#username.windowSeconds, this.#address.windowSeconds) * 1000
