@@ -1,9 +1,11 @@
+import { NOOP_LOGGER, NOOP_METRICS, StoreUnavailableError } from '@gatehouse/core'
 import { describeAuthenticator } from '@gatehouse/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSQLApp, openTestStore, removeTempDirectories, tempSQLiteURI } from '../test/fixtures.js'
 import type { SQLStore } from './open-sql-store.js'
 import { SQLDatabase } from './sql-database.js'
 import { SQLLoginThrottle } from './sql-login-throttle.js'
+import { SQLPasswordAuthenticator } from './sql-password-authenticator.js'
 
 afterAll(removeTempDirectories)
 
@@ -99,5 +101,65 @@ describe('SQL password login through a real createAuth app', () => {
       expect(res.status).toBe(401)
       expect(await res.json()).toEqual({ error: { code: 'ERR_INVALID_CREDENTIALS', message: 'Invalid username or password.' } })
     }
+  })
+})
+
+describe('the time of a login is written while the answer goes out', () => {
+  let sql: SQLStore
+  beforeAll(async () => {
+    sql = await openTestStore(tempSQLiteURI())
+    await sql.accounts.add({ username: 'olga', password: 'olga passphrase' })
+  })
+  afterAll(async () => {
+    await sql.close()
+  })
+
+  /** The real store, its recordLogin held until `release()` (or failing). */
+  function holdingStore(fail = false) {
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const store = new Proxy(sql.store, {
+      get(target, property) {
+        if (property === 'recordLogin')
+          return async (args: { id: string; at: Date }) => {
+            await gate
+            if (fail) throw new StoreUnavailableError('users table locked')
+            await target.recordLogin(args)
+          }
+        const value: unknown = Reflect.get(target, property, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    return { store, release }
+  }
+
+  it('authenticates before the write has finished, writes it, and close() waits for it', async () => {
+    const { store, release } = holdingStore()
+    const authenticator = new SQLPasswordAuthenticator({ store, hasher: sql.hasher })
+    const result = await authenticator.authenticate({ credentials: { username: 'olga', password: 'olga passphrase' }, request: new Request('http://app.test/') })
+    expect(result.outcome).toBe('authenticated')
+    let closed = false
+    const closing = authenticator.close().then(() => {
+      closed = true
+    })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(closed).toBe(false)
+    release()
+    await closing
+    expect((await sql.store.getUserByUsername({ username: 'olga' }))?.lastLoginAt).toBeInstanceOf(Date)
+  })
+
+  it('logs a login time that could not be written; the login stands', async () => {
+    const { store, release } = holdingStore(true)
+    const authenticator = new SQLPasswordAuthenticator({ store, hasher: sql.hasher })
+    const warnings: string[] = []
+    authenticator.attach({ logger: { ...NOOP_LOGGER, warn: (_fields, message) => void warnings.push(message) }, metrics: NOOP_METRICS })
+    const result = await authenticator.authenticate({ credentials: { username: 'olga', password: 'olga passphrase' }, request: new Request('http://app.test/') })
+    expect(result.outcome).toBe('authenticated')
+    release()
+    await authenticator.close()
+    expect(warnings).toEqual(['the time of a login could not be recorded'])
   })
 })

@@ -1,5 +1,5 @@
 import type { AuthMetrics, AuthResult, Credentials, Logger, PasswordHasher, UserStore } from '@gatehouse/core'
-import { PasswordAuthenticator } from '@gatehouse/core'
+import { NOOP_LOGGER, PasswordAuthenticator } from '@gatehouse/core'
 
 /** Options of {@link SQLPasswordAuthenticator}. */
 export interface SQLPasswordAuthenticatorOptions {
@@ -21,6 +21,11 @@ export interface SQLPasswordAuthenticatorOptions {
  * sessions resumed only while the store's session version matches — with the id `sql` and a
  * hard password-size limit in front.
  *
+ * The time of a login (`recordLogin`, a write transaction) is recorded while the answer goes
+ * out rather than before it: it is bookkeeping, and waiting for it kept every login's answer a
+ * write longer. A write that fails is logged (the login stands); `close()` — which `auth.close()`
+ * calls — waits for the writes still running.
+ *
  * @example
  * ```ts
  * const sql = await openSQLStore()
@@ -30,9 +35,12 @@ export interface SQLPasswordAuthenticatorOptions {
 export class SQLPasswordAuthenticator extends PasswordAuthenticator {
   readonly #maxPasswordBytes: number
   readonly #hasher: PasswordHasher
+  readonly #writes: LoginRecords
 
   constructor(options: SQLPasswordAuthenticatorOptions) {
-    super({ id: options.id ?? 'sql', store: options.store, hasher: options.hasher })
+    const writes = new LoginRecords()
+    super({ id: options.id ?? 'sql', store: writes.wrap(options.store), hasher: options.hasher })
+    this.#writes = writes
     this.#hasher = options.hasher
     this.#maxPasswordBytes = options.maxPasswordBytes ?? 1024
     if (!Number.isInteger(this.#maxPasswordBytes) || this.#maxPasswordBytes < 1) {
@@ -42,6 +50,7 @@ export class SQLPasswordAuthenticator extends PasswordAuthenticator {
 
   /** Called by `createAuth`: a hasher that reports its queue (the Argon2 hasher) gets the app's metrics. */
   attach(args: { readonly logger: Logger; readonly metrics: AuthMetrics }): void {
+    this.#writes.logger = args.logger
     const hasher = this.#hasher as PasswordHasher & { attach?: (args: { readonly metrics: AuthMetrics }) => void }
     if (typeof hasher.attach === 'function') hasher.attach({ metrics: args.metrics })
   }
@@ -53,5 +62,40 @@ export class SQLPasswordAuthenticator extends PasswordAuthenticator {
     // route already answers 400/413 for them, so this adds no timing signal there.
     if (password === '' || Buffer.byteLength(password) > this.#maxPasswordBytes) return { outcome: 'rejected', reason: 'invalid-credentials' }
     return super.authenticate(args)
+  }
+
+  /** Waits for the login times still being written. */
+  async close(): Promise<void> {
+    await this.#writes.settled()
+  }
+}
+
+/** `recordLogin` writes that the login does not wait for, and what `close()` waits for. */
+class LoginRecords {
+  logger: Logger = NOOP_LOGGER
+  readonly #running = new Set<Promise<void>>()
+
+  /** The store as the authenticator sees it: the same, but `recordLogin` resolves at once. */
+  wrap(store: UserStore): UserStore {
+    const record = (args: Parameters<UserStore['recordLogin']>[0]): Promise<void> => {
+      const write: Promise<void> = store
+        .recordLogin(args)
+        .catch((error: unknown) => this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'the time of a login could not be recorded'))
+        .finally(() => this.#running.delete(write))
+      this.#running.add(write)
+      return Promise.resolve()
+    }
+    // Every other method is the store's own, called on the store (its private fields need that).
+    return new Proxy(store, {
+      get(target, property) {
+        if (property === 'recordLogin') return record
+        const value: unknown = Reflect.get(target, property, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+  }
+
+  async settled(): Promise<void> {
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running])
   }
 }

@@ -544,7 +544,7 @@ describe('trusted devices', () => {
 describe('refused logins are answered late, on a timer', () => {
   /** A throttle that refuses everybody, so every login is a 429 decided from memory. */
   const refuseAll = (): LoginThrottle => ({ begin: async () => ({ allowed: false, retryAfterSeconds: 900 }), succeeded: async () => {}, abandoned: async () => {} })
-  const timed = async <T>(run: () => Promise<T>) => {
+  const timed = async <T>(run: () => T | Promise<T>) => {
     const started = performance.now()
     const value = await run()
     return { value, ms: performance.now() - started }
