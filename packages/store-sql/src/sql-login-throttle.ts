@@ -91,6 +91,8 @@ export class SQLLoginThrottle implements LoginThrottle {
   #attemptsSincePrune = 0
   #degraded = false
   readonly #blocked = new Map<string, Blocked>()
+  /** Digests of the keys seen lately: a refusal from memory then costs no SHA-256 (the largest part of it that is Gatehouse's). */
+  readonly #digests = new Map<string, string>()
   readonly #memoMs: number
 
   constructor(options: SQLLoginThrottleOptions) {
@@ -232,7 +234,17 @@ export class SQLLoginThrottle implements LoginThrottle {
   }
 
   #keys(attempt: LoginAttempt): Key[] {
-    return throttleKeys(attempt, { username: this.#username, address: this.#address }).map(({ key, policy }) => ({ key: digest(key), policy }))
+    return throttleKeys(attempt, { username: this.#username, address: this.#address }).map(({ key, policy }) => ({ key: this.#digest(key), policy }))
+  }
+
+  #digest(key: string): string {
+    let hex = this.#digests.get(key)
+    if (hex === undefined) {
+      hex = digest(key)
+      if (this.#digests.size >= BLOCK_MEMO_MAX_KEYS) this.#digests.delete(this.#digests.keys().next().value!)
+      this.#digests.set(key, hex)
+    }
+    return hex
   }
 
   #unavailable(error: unknown): void {
