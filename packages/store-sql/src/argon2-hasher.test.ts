@@ -1,7 +1,8 @@
 import { WeakPasswordError } from '@gatehouse/core'
+import { availableParallelism } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { LIGHT_HASHER } from '../test/fixtures.js'
-import { ARGON2_DEFAULTS, Argon2Hasher } from './argon2-hasher.js'
+import { ARGON2_DEFAULTS, Argon2Hasher, BUSY_SAMPLE_MS } from './argon2-hasher.js'
 
 describe('Argon2Hasher', () => {
   it("hashes with argon2id at OWASP's minimum by default, a fresh salt each time", async () => {
@@ -79,6 +80,39 @@ describe('Argon2Hasher', () => {
     expect(hasher.queued).toBe(4)
     await Promise.all(running)
     expect(hasher.queued).toBe(0)
+  })
+
+  it('leaves a busy event loop a core, and takes every slot back once it is quiet', async () => {
+    // As many slots as cores: the machine has no core to spare for the event loop.
+    const cores = availableParallelism()
+    const hasher = new Argon2Hasher({ ...LIGHT_HASHER, maxConcurrency: cores })
+    const hash = await hasher.hash('violet cormorant')
+    const spin = (ms: number) => {
+      const end = performance.now() + ms
+      while (performance.now() < end) {}
+    }
+    expect(hasher.concurrency).toBe(cores)
+    // Busy through two samples in a row (the requests of signed-in users would look like this).
+    for (let i = 0; i < 3; i++) {
+      spin(BUSY_SAMPLE_MS + 20)
+      await hasher.verify({ hash, password: 'violet cormorant' })
+    }
+    expect(hasher.concurrency).toBe(Math.max(1, cores - 1))
+    // Quiet again: every slot back at the next verify.
+    await new Promise((resolve) => setTimeout(resolve, BUSY_SAMPLE_MS + 50))
+    await hasher.verify({ hash, password: 'violet cormorant' })
+    expect(hasher.concurrency).toBe(cores)
+
+    // One busy sample alone (a burst of logins) changes nothing; nor does a busy loop when told not to yield.
+    spin(BUSY_SAMPLE_MS + 20)
+    await hasher.verify({ hash, password: 'violet cormorant' })
+    expect(hasher.concurrency).toBe(cores)
+    const stubborn = new Argon2Hasher({ ...LIGHT_HASHER, maxConcurrency: cores, yieldToBusyEventLoop: false })
+    for (let i = 0; i < 3; i++) {
+      spin(BUSY_SAMPLE_MS + 20)
+      await stubborn.verify({ hash, password: 'violet cormorant' })
+    }
+    expect(stubborn.concurrency).toBe(cores)
   })
 
   it("refuses parameters below OWASP's minimum unless explicitly allowed for tests", () => {

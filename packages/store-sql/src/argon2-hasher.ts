@@ -1,5 +1,6 @@
 import type { AuthMetrics, PasswordHasher } from '@gatehouse/core'
 import { NOOP_METRICS, WeakPasswordError } from '@gatehouse/core'
+import { availableParallelism } from 'node:os'
 import argon2 from 'argon2'
 import { Semaphore } from './semaphore.js'
 
@@ -25,7 +26,22 @@ export interface Argon2HasherOptions {
    * Only for tests, where argon2's cost would only slow the suite. @default false
    */
   readonly allowWeakParameters?: boolean
+  /**
+   * Leave the event loop a core while it is busy. On a machine with no core to spare
+   * (`availableParallelism()` ≤ `maxConcurrency`), argon2 would take every core from the event
+   * loop, and every signed-in request would wait for CPU behind password hashing. So while the
+   * event loop was busy more than {@link BUSY_EVENT_LOOP} of two {@link BUSY_SAMPLE_MS} ms in a row,
+   * at most `availableParallelism() - 1` (at least 1) hashes and verifies run at once; while it is
+   * not (only logins, an idle machine), `maxConcurrency` do. `false` always allows `maxConcurrency`.
+   * @default true
+   */
+  readonly yieldToBusyEventLoop?: boolean
 }
+
+/** Event-loop utilization above which argon2 leaves the event loop a core (see `yieldToBusyEventLoop`). */
+export const BUSY_EVENT_LOOP = 0.75
+/** How often the event loop's utilization is looked at (at a hash or verify, never on a timer). */
+export const BUSY_SAMPLE_MS = 100
 
 /** OWASP Password Storage Cheat Sheet, argon2id: m=19456 KiB, t=2, p=1. */
 export const ARGON2_DEFAULTS = Object.freeze({ memoryCost: 19_456, timeCost: 2, parallelism: 1 })
@@ -66,6 +82,13 @@ export class Argon2Hasher implements PasswordHasher {
   readonly parameters: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number }
   readonly maxPasswordBytes: number
   readonly #slots: Semaphore
+  readonly #maxConcurrency: number
+  /** Hashes at once while the event loop is busy; `maxConcurrency` when there is a core to spare. */
+  readonly #busyConcurrency: number
+  #utilization = performance.eventLoopUtilization()
+  #sampledAt = performance.now()
+  /** Busy samples in a row. */
+  #busy = 0
   #metrics: Pick<AuthMetrics, 'hasherQueue'> = NOOP_METRICS
 
   constructor(options: Argon2HasherOptions = {}) {
@@ -90,6 +113,13 @@ export class Argon2Hasher implements PasswordHasher {
     this.parameters = Object.freeze({ memoryCost, timeCost, parallelism })
     this.maxPasswordBytes = maxPasswordBytes
     this.#slots = new Semaphore(maxConcurrency)
+    this.#maxConcurrency = maxConcurrency
+    this.#busyConcurrency = options.yieldToBusyEventLoop === false ? maxConcurrency : Math.max(1, Math.min(maxConcurrency, availableParallelism() - 1))
+  }
+
+  /** Hashes and verifies that may run at once right now (see `yieldToBusyEventLoop`). */
+  get concurrency(): number {
+    return this.#slots.permits
   }
 
   /** Throws `WeakPasswordError` for a password over `maxPasswordBytes`, before hashing anything. */
@@ -129,12 +159,31 @@ export class Argon2Hasher implements PasswordHasher {
   }
 
   async #run<T>(task: () => Promise<T>): Promise<T> {
+    this.#yieldIfBusy()
     const depth = this.#slots.waiting
     const started = performance.now()
-    return this.#slots.run(() => {
-      this.#metrics.hasherQueue({ depth, waitSeconds: (performance.now() - started) / 1000 })
-      return task()
-    })
+    try {
+      return await this.#slots.run(() => {
+        this.#metrics.hasherQueue({ depth, waitSeconds: (performance.now() - started) / 1000 })
+        return task()
+      })
+    } finally {
+      this.#yieldIfBusy()
+    }
+  }
+
+  /** At most every BUSY_SAMPLE_MS: fewer slots while the event loop was busy, all of them again once it is not. */
+  #yieldIfBusy(): void {
+    if (this.#busyConcurrency === this.#maxConcurrency) return
+    const now = performance.now()
+    if (now - this.#sampledAt < BUSY_SAMPLE_MS) return
+    const { utilization } = performance.eventLoopUtilization(this.#utilization)
+    this.#utilization = performance.eventLoopUtilization()
+    this.#sampledAt = now
+    this.#busy = utilization > BUSY_EVENT_LOOP ? this.#busy + 1 : 0
+    // Two busy samples in a row: logins alone keep the loop busy now and then (a burst of them,
+    // or the loop waiting for a core behind argon2 itself), requests of signed-in users keep it busy.
+    this.#slots.resize(this.#busy >= 2 ? this.#busyConcurrency : this.#maxConcurrency)
   }
 
   /** Hashes and verifies waiting for a slot (for metrics and tests). */

@@ -22,6 +22,42 @@ describe('Semaphore', () => {
     expect(order).toEqual([0, 1, 2, 3, 4, 5])
   })
 
+  it('resizes: fewer permits are paid back by releases before a waiter gets one; more go to waiters at once', async () => {
+    const semaphore = new Semaphore(2)
+    await semaphore.acquire()
+    await semaphore.acquire()
+    semaphore.resize(1)
+    expect(semaphore.permits).toBe(1)
+    let third = false
+    const waiting = semaphore.acquire().then(() => {
+      third = true
+    })
+    semaphore.release()
+    await Promise.resolve()
+    // Two held, one permit now: the first release pays the difference back.
+    expect(third).toBe(false)
+    semaphore.release()
+    await waiting
+    expect(third).toBe(true)
+    // Growing hands the new permits to those waiting, now.
+    let fourth = false
+    let fifth = false
+    const more = [
+      semaphore.acquire().then(() => {
+        fourth = true
+      }),
+      semaphore.acquire().then(() => {
+        fifth = true
+      }),
+    ]
+    await Promise.resolve()
+    expect([fourth, fifth]).toEqual([false, false])
+    semaphore.resize(3)
+    await Promise.all(more)
+    expect([fourth, fifth]).toEqual([true, true])
+    expect(() => semaphore.resize(0)).toThrow(TypeError)
+  })
+
   it('releases the permit when the task throws', async () => {
     const mutex = new Semaphore(1)
     await expect(mutex.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom')

@@ -6,10 +6,31 @@
 export class Semaphore {
   readonly #waiters: Waiter[] = []
   #available: number
+  #permits: number
 
   constructor(permits: number) {
     if (!Number.isInteger(permits) || permits < 1) throw new TypeError('Semaphore: permits must be a positive integer')
     this.#available = permits
+    this.#permits = permits
+  }
+
+  /** How many may hold a permit at once. */
+  get permits(): number {
+    return this.#permits
+  }
+
+  /**
+   * Changes how many may hold a permit at once. Fewer: holders keep theirs, and releases go to
+   * paying back the difference before anyone waiting gets one. More: waiters get the new permits now.
+   */
+  resize(permits: number): void {
+    if (!Number.isInteger(permits) || permits < 1) throw new TypeError('Semaphore: permits must be a positive integer')
+    this.#available += permits - this.#permits
+    this.#permits = permits
+    while (this.#available > 0 && this.#waiters.length > 0) {
+      this.#available -= 1
+      this.release()
+    }
   }
 
   /**
@@ -39,6 +60,11 @@ export class Semaphore {
   }
 
   release(): void {
+    // Shrunk while held: this permit is one too many.
+    if (this.#available < 0) {
+      this.#available += 1
+      return
+    }
     for (;;) {
       const next = this.#waiters.shift()
       if (next === undefined) {
