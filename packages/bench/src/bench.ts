@@ -110,6 +110,8 @@ export interface DemoResult {
   readonly coldStartMedianMs: number
   readonly firstStartMs: number
   readonly peakRSSMiB: number | null
+  /** The same load with MALLOC_ARENA_MAX=1, as `npm run demo` starts the demo. */
+  readonly peakRSSOneArenaMiB: number | null
   readonly underLoad: LoadResult | null
 }
 
@@ -259,7 +261,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       options.demoScript === undefined
         ? null
         : await demoRun({ script: options.demoScript, seconds, connections, proc }).catch(
-            (error: unknown): DemoResult => ({ skipped: String(error).slice(0, 300), coldStartMs: [], coldStartMedianMs: NaN, firstStartMs: NaN, peakRSSMiB: null, underLoad: null }),
+            (error: unknown): DemoResult => ({ skipped: String(error).slice(0, 300), coldStartMs: [], coldStartMedianMs: NaN, firstStartMs: NaN, peakRSSMiB: null, peakRSSOneArenaMiB: null, underLoad: null }),
           )
   }
   const bearer = report.throughput.find((r) => r.id === 'bearer')
@@ -548,10 +550,10 @@ async function revocationReach(args: { postgresURL: string; trials: number; proc
 }
 
 /** Spawns the compiled demo with plain node and resolves at its first answered request. */
-function startDemo(script: string, cwd: string): Promise<{ child: ReturnType<typeof spawn>; base: string; output: string; ms: number }> {
+function startDemo(script: string, cwd: string, extraEnv: Record<string, string> = {}): Promise<{ child: ReturnType<typeof spawn>; base: string; output: string; ms: number }> {
   const started = performance.now()
-  const { AUTH_SECRET: _s, AUTH_DB_URI: _d, ...env } = process.env
-  const child = spawn(process.execPath, [script], { cwd, env: { ...env, PORT: '0', LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const { AUTH_SECRET: _s, AUTH_DB_URI: _d, MALLOC_ARENA_MAX: _m, ...env } = process.env
+  const child = spawn(process.execPath, [script], { cwd, env: { ...env, PORT: '0', LOG_LEVEL: 'silent', ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stderr!.on('data', (chunk: Buffer) => void (output += chunk.toString()))
   return new Promise((resolve, reject) => {
@@ -598,29 +600,41 @@ async function demoRun(args: { script: string; seconds: number; connections: num
       coldStartMs.push(again.ms)
       await stopChild(again.child)
     }
-    // Peak memory: warm sessions on a guarded JSON route while four clients log in.
-    const demo = await startDemo(args.script, dir)
-    let underLoad: LoadResult | null = null
-    let peak: number | null = null
-    try {
-      const res = await fetch(`${demo.base}/auth/login`, { method: 'POST', headers: loginHeaders(demo.base), body: JSON.stringify({ username: 'admin', password }) })
-      const cookie = res.headers
-        .getSetCookie()
-        .find((c) => c.startsWith('gatehouse='))
-        ?.split(';')[0]
-      if (cookie !== undefined) {
-        const loginBody = JSON.stringify({ username: 'admin', password })
-        const logins = load({ url: `${demo.base}/auth/login`, method: 'POST', connections: 4, seconds: args.seconds, headers: loginHeaders(demo.base), bodies: [loginBody] }, args.proc)
-        underLoad = await load({ url: `${demo.base}/api/entries`, connections: args.connections, seconds: args.seconds, headers: { cookie } }, args.proc)
-        await logins
-      }
-      peak = peakRSSMiB(demo.child.pid!)
-    } finally {
-      await stopChild(demo.child)
-    }
-    return { coldStartMs, coldStartMedianMs: median(coldStartMs), firstStartMs: first.ms, peakRSSMiB: peak, underLoad, ...(password === undefined ? { skipped: 'no admin password printed' } : {}) }
+    // Peak memory: warm sessions on a guarded JSON route while four clients log in; with glibc's
+    // default arenas (argon2's 19 MiB buffer stays in every worker thread's arena) and with one.
+    const loaded = await demoUnderLoad({ ...args, dir, password })
+    const oneArena = await demoUnderLoad({ ...args, dir, password, env: { MALLOC_ARENA_MAX: '1' } })
+    const { underLoad, peak } = loaded
+    return { coldStartMs, coldStartMedianMs: median(coldStartMs), firstStartMs: first.ms, peakRSSMiB: peak, peakRSSOneArenaMiB: oneArena.peak, underLoad, ...(password === undefined ? { skipped: 'no admin password printed' } : {}) }
   } finally {
     rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function demoUnderLoad(args: {
+  script: string
+  seconds: number
+  connections: number
+  proc: ProcessOptions
+  dir: string
+  password: string | undefined
+  env?: Record<string, string>
+}): Promise<{ underLoad: LoadResult | null; peak: number | null }> {
+  const demo = await startDemo(args.script, args.dir, args.env)
+  try {
+    const res = await fetch(`${demo.base}/auth/login`, { method: 'POST', headers: loginHeaders(demo.base), body: JSON.stringify({ username: 'admin', password: args.password }) })
+    const cookie = res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('gatehouse='))
+      ?.split(';')[0]
+    if (cookie === undefined) return { underLoad: null, peak: peakRSSMiB(demo.child.pid!) }
+    const loginBody = JSON.stringify({ username: 'admin', password: args.password })
+    const logins = load({ url: `${demo.base}/auth/login`, method: 'POST', connections: 4, seconds: args.seconds, headers: loginHeaders(demo.base), bodies: [loginBody] }, args.proc)
+    const underLoad = await load({ url: `${demo.base}/api/entries`, connections: args.connections, seconds: args.seconds, headers: { cookie } }, args.proc)
+    await logins
+    return { underLoad, peak: peakRSSMiB(demo.child.pid!) }
+  } finally {
+    await stopChild(demo.child)
   }
 }
 
