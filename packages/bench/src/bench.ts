@@ -417,6 +417,8 @@ async function stormRows(args: {
       argon2Concurrency: 1,
     },
     {
+      // Gatehouse holds each 429 for failureDelay.throttledMs (250 ms by default), so these 32
+      // closed-loop clients get about 128 answers a second, not as many as the server could give.
       id: 'refused-guesses',
       name: `warm session while one address's wrong passwords are refused (${STORM_CLIENTS} clients)`,
       bodies: loginBodies(STORM_CLIENTS, WRONG_PASSWORD, (i) => `guess-${i}`),
