@@ -261,7 +261,15 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       options.demoScript === undefined
         ? null
         : await demoRun({ script: options.demoScript, seconds, connections, proc }).catch(
-            (error: unknown): DemoResult => ({ skipped: String(error).slice(0, 300), coldStartMs: [], coldStartMedianMs: NaN, firstStartMs: NaN, peakRSSMiB: null, peakRSSOneArenaMiB: null, underLoad: null }),
+            (error: unknown): DemoResult => ({
+              skipped: String(error).slice(0, 300),
+              coldStartMs: [],
+              coldStartMedianMs: NaN,
+              firstStartMs: NaN,
+              peakRSSMiB: null,
+              peakRSSOneArenaMiB: null,
+              underLoad: null,
+            }),
           )
   }
   const bearer = report.throughput.find((r) => r.id === 'bearer')
@@ -607,7 +615,15 @@ async function demoRun(args: { script: string; seconds: number; connections: num
     const loaded = await demoUnderLoad({ ...args, dir, password })
     const oneArena = await demoUnderLoad({ ...args, dir, password, env: { MALLOC_ARENA_MAX: '1' } })
     const { underLoad, peak } = loaded
-    return { coldStartMs, coldStartMedianMs: median(coldStartMs), firstStartMs: first.ms, peakRSSMiB: peak, peakRSSOneArenaMiB: oneArena.peak, underLoad, ...(password === undefined ? { skipped: 'no admin password printed' } : {}) }
+    return {
+      coldStartMs,
+      coldStartMedianMs: median(coldStartMs),
+      firstStartMs: first.ms,
+      peakRSSMiB: peak,
+      peakRSSOneArenaMiB: oneArena.peak,
+      underLoad,
+      ...(password === undefined ? { skipped: 'no admin password printed' } : {}),
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
