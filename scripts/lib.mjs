@@ -26,7 +26,9 @@ export function pnpm(args, options) {
 
 /** Installs the workspace's npm dependencies exactly as the lockfile says. */
 export function installDependencies() {
-  pnpm(['install', '--frozen-lockfile', '--reporter=append-only'])
+  // Without a terminal (CI, a service, a script), pnpm would stop rather than ask before it
+  // rebuilds node_modules for another store (a new HOME): the workspace's node_modules is ours to rebuild.
+  pnpm(['install', '--frozen-lockfile', '--reporter=append-only', '--config.confirmModulesPurge=false'])
 }
 
 const haveCommand = (name) => spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0
