@@ -424,7 +424,9 @@ const NO_SESSION: SessionState = Object.freeze({ status: 'none' })
 function authMiddleware(auth: Auth): MiddlewareHandler<AuthEnv> {
   const { sessions, options } = auth
   // Nobody, when no authenticator could identify a request without a cookie: decided at once.
-  const nobody = auth.authenticators.identifiesRequests ? undefined : { user: ANONYMOUS_USER, state: anonymousState(auth, NO_SESSION) }
+  const nobody = auth.authenticators.identifiesRequests
+    ? undefined
+    : { user: ANONYMOUS_USER, state: Object.freeze<RequestAuth>({ auth, session: NO_SESSION, via: 'none', scopes: NO_SCOPES, bearerRefused: false, unavailable: undefined }) }
   // Headers are set before `next()`: set after it, Hono rebuilds the finished response from its
   // body stream and @hono/node-server leaves its fast path. A request decided without waiting (a
   // cached session, or nobody) returns `next()` itself: an async layer costs a promise per request.
@@ -466,10 +468,6 @@ function cachedSession(auth: Auth, cookie: string): { user: User; state: Request
 
 function sessionState(auth: Auth, session: SessionState): RequestAuth {
   return { auth, session, via: 'session', scopes: NO_SCOPES, bearerRefused: false, unavailable: undefined }
-}
-
-function anonymousState(auth: Auth, session: SessionState): RequestAuth {
-  return { auth, session, via: 'none', scopes: NO_SCOPES, bearerRefused: false, unavailable: undefined }
 }
 
 /** Who a request is, and what its response must carry. Shared by the middleware and `getUser`. */
