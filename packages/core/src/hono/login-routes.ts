@@ -231,27 +231,10 @@ function contentMode(c: Context): Mode | undefined {
 }
 
 const UTF8 = new TextDecoder()
-const DECIMAL = /^\d{1,15}$/
 const URLENCODED = /^\s*application\/x-www-form-urlencoded\s*(?:;|$)/i
 
-/**
- * The body, at most `maxBytes`. With a declared Content-Length (and no Transfer-Encoding) the HTTP
- * server reads exactly that many bytes, so the runtime's own reader is used: @hono/node-server
- * then reads the socket directly instead of through a web stream (about a tenth of what a refused
- * login costs). Otherwise (chunked) the body is counted as it streams.
- */
-async function readBody(c: Context, maxBytes: number): Promise<Uint8Array> {
-  const declared = c.req.header('content-length')
-  if (declared === undefined || !DECIMAL.test(declared) || c.req.header('transfer-encoding') !== undefined) return readBodyLimited(c.req.raw, maxBytes)
-  if (Number(declared) > maxBytes) throw new RequestRejectedError('ERR_PAYLOAD_TOO_LARGE', 'request body too large')
-  const bytes = new Uint8Array(await c.req.raw.arrayBuffer())
-  // A Request built in process (app.request) is not held to its header: checked all the same.
-  if (bytes.byteLength > maxBytes) throw new RequestRejectedError('ERR_PAYLOAD_TOO_LARGE', 'request body too large')
-  return bytes
-}
-
 async function parseBody(c: Context, mode: Mode, maxBytes: number): Promise<Record<string, unknown>> {
-  const bytes = await readBody(c, maxBytes)
+  const bytes = await readBodyLimited(c.req.raw, maxBytes)
   try {
     if (mode === 'json') {
       const parsed: unknown = JSON.parse(UTF8.decode(bytes))

@@ -2,13 +2,24 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Context } from 'hono'
 import { RequestRejectedError } from '../errors.js'
 
+const DECIMAL = /^\d{1,15}$/
+
 /**
- * Reads a request body of at most `maxBytes`, counting as it streams so that a lying or missing
- * Content-Length cannot make us buffer more. Over the limit → `ERR_PAYLOAD_TOO_LARGE` (413).
+ * Reads a request body of at most `maxBytes`. Over the limit → `ERR_PAYLOAD_TOO_LARGE` (413).
+ * With a declared Content-Length (and no Transfer-Encoding) the HTTP server reads exactly that
+ * many bytes, so the runtime's own reader is used: @hono/node-server then reads the socket directly
+ * instead of through a web stream (about a tenth of what a refused login costs). Otherwise
+ * (chunked) the body is counted as it streams, so a missing length cannot make us buffer more.
  */
 export async function readBodyLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(request.headers.get('content-length') ?? '0')
-  if (declared > maxBytes) throw tooLarge()
+  const declared = request.headers.get('content-length')
+  if (Number(declared ?? '0') > maxBytes) throw tooLarge()
+  if (declared !== null && DECIMAL.test(declared) && request.headers.get('transfer-encoding') === null) {
+    const bytes = new Uint8Array(await request.arrayBuffer())
+    // A Request built in process (app.request) is not held to its header: checked all the same.
+    if (bytes.byteLength > maxBytes) throw tooLarge()
+    return bytes
+  }
   const body = await readCapped(request.body, maxBytes)
   if (body === null) throw tooLarge()
   return body
