@@ -4,7 +4,7 @@ import { sql as raw } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SQLStore } from '../src/index.js'
 import { Argon2Hasher, SQLDatabase, SQLLoginThrottle, SQLPasswordAuthenticator } from '../src/index.js'
-import { LIGHT_HASHER, createSQLApp, failuresOf, openTestStore } from './fixtures.js'
+import { LIGHT_HASHER, createSQLApp, failuresOf, openTestStore, userRow } from './fixtures.js'
 
 const STRONGER = { ...LIGHT_HASHER, memoryCost: 2048 }
 const request = () => new Request('http://app.test/auth/login', { method: 'POST' })
@@ -39,18 +39,7 @@ export function describeRaces(name: string, newDatabaseURI: () => Promise<string
     })
 
     it('has the database itself refuse a second row with a taken normalized name', async () => {
-      const row = (id: string) => ({
-        id,
-        username_normalized: 'dup-check',
-        display_name: null,
-        email: null,
-        password_hash: 'h',
-        disabled: 0,
-        session_version: 1,
-        created_at: 0,
-        updated_at: 0,
-        last_login_at: null,
-      })
+      const row = (id: string) => userRow(id, 'dup-check')
       await database.kysely.insertInto('gatehouse_users').values(row('33333333-3333-4333-8333-333333333333')).execute()
       // Straight SQL, no store code in the way: the UNIQUE index is what says no.
       await expect(database.kysely.insertInto('gatehouse_users').values(row('44444444-4444-4444-8444-444444444444')).execute()).rejects.toThrow(/unique|UNIQUE/)
@@ -166,21 +155,7 @@ export function describeRaces(name: string, newDatabaseURI: () => Promise<string
 
     it('rolls a failed write transaction back completely and keeps serving writes', async () => {
       const failed = database.write(async (trx) => {
-        await trx
-          .insertInto('gatehouse_users')
-          .values({
-            id: '11111111-1111-4111-8111-111111111111',
-            username_normalized: 'half-written',
-            display_name: null,
-            email: null,
-            password_hash: 'h',
-            disabled: 0,
-            session_version: 1,
-            created_at: 0,
-            updated_at: 0,
-            last_login_at: null,
-          })
-          .execute()
+        await trx.insertInto('gatehouse_users').values(userRow('11111111-1111-4111-8111-111111111111', 'half-written')).execute()
         await trx.insertInto('gatehouse_user_roles').values({ user_id: '11111111-1111-4111-8111-111111111111', role: 'User' }).execute()
         throw new Error('crash between two statements')
       })

@@ -104,6 +104,22 @@ export async function failuresOf(database: SQLDatabase, key: string): Promise<nu
   return row === undefined ? 0 : Number(row.failures)
 }
 
+/** A `gatehouse_users` row for tests that write straight SQL, with no store code in the way. */
+export function userRow(id: string, usernameNormalized: string) {
+  return {
+    id,
+    username_normalized: usernameNormalized,
+    display_name: null,
+    email: null,
+    password_hash: 'h',
+    disabled: 0,
+    session_version: 1,
+    created_at: 0,
+    updated_at: 0,
+    last_login_at: null,
+  }
+}
+
 const LOCK_HOLDER = `
 import { createInterface } from 'node:readline'
 import { createClient } from '@libsql/client'

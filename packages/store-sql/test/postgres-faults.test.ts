@@ -6,7 +6,7 @@ import { sql as raw } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SQLDatabase, openSQLStore } from '../src/index.js'
-import { LIGHT_HASHER, SECRET, createSQLApp, openTestStore, within } from './fixtures.js'
+import { LIGHT_HASHER, SECRET, createSQLApp, openTestStore, userRow, within } from './fixtures.js'
 
 // A store outage has its own code in core (not an authenticator's).
 const UNAVAILABLE_BODY = { error: { code: 'ERR_STORE_UNAVAILABLE', message: 'Authentication is temporarily unavailable.' } }
@@ -67,21 +67,7 @@ describe('PostgreSQL faults', () => {
     admin.on('error', () => {}) // only matters if a failed assertion leaves it open across a restart
     await admin.connect()
     const attempt = database.write(async (trx) => {
-      await trx
-        .insertInto('gatehouse_users')
-        .values({
-          id: '22222222-2222-4222-8222-222222222222',
-          username_normalized: 'cut-off',
-          display_name: null,
-          email: null,
-          password_hash: 'h',
-          disabled: 0,
-          session_version: 1,
-          created_at: 0,
-          updated_at: 0,
-          last_login_at: null,
-        })
-        .execute()
+      await trx.insertInto('gatehouse_users').values(userRow('22222222-2222-4222-8222-222222222222', 'cut-off')).execute()
       const { rows } = await raw<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)
       await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid])
       await trx.insertInto('gatehouse_user_roles').values({ user_id: '22222222-2222-4222-8222-222222222222', role: 'User' }).execute()
