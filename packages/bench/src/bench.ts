@@ -14,7 +14,7 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose'
 import type { ProcessOptions, RunningServer } from './harness.js'
 import { load, median, peakRSSMiB, percentile, rawArgon2, runJSONScript, startServer, stopChild } from './harness.js'
 import type { LoadConfig, LoadResult, OIDCFixture, PolicyCheckResult, ServerConfig } from './scenarios.js'
-import { BENCH_PASSWORD, WRONG_PASSWORD, loginUsername } from './scenarios.js'
+import { BENCH_PASSWORD, WRONG_PASSWORD, loginUsername, sessionCookieOf } from './scenarios.js'
 
 /** What to run, and how long. */
 export interface BenchOptions extends ProcessOptions {
@@ -525,10 +525,7 @@ async function revocationReach(args: { postgresURL: string; trials: number; proc
     for (let trial = 0; trial < args.trials; trial++) {
       const current = passwords[trial % 2]!
       const res = await fetch(`${a.url}/auth/login`, { method: 'POST', headers: loginHeaders(a.url), body: JSON.stringify({ username: 'alice', password: current }) })
-      const cookie = res.headers
-        .getSetCookie()
-        .find((c) => c.startsWith('gatehouse='))
-        ?.split(';')[0]
+      const cookie = sessionCookieOf(res)
       if (res.status !== 200 || cookie === undefined) throw new Error(`revocation: login on A failed with ${res.status}`)
       // B has seen (and cached) the session before it is revoked.
       for (let i = 0; i < 3; i++) {
@@ -640,13 +637,10 @@ async function demoUnderLoad(args: {
 }): Promise<{ underLoad: LoadResult | null; peak: number | null }> {
   const demo = await startDemo(args.script, args.dir, args.env)
   try {
-    const res = await fetch(`${demo.base}/auth/login`, { method: 'POST', headers: loginHeaders(demo.base), body: JSON.stringify({ username: 'admin', password: args.password }) })
-    const cookie = res.headers
-      .getSetCookie()
-      .find((c) => c.startsWith('gatehouse='))
-      ?.split(';')[0]
-    if (cookie === undefined) return { underLoad: null, peak: peakRSSMiB(demo.child.pid!) }
     const loginBody = JSON.stringify({ username: 'admin', password: args.password })
+    const res = await fetch(`${demo.base}/auth/login`, { method: 'POST', headers: loginHeaders(demo.base), body: loginBody })
+    const cookie = sessionCookieOf(res)
+    if (cookie === undefined) return { underLoad: null, peak: peakRSSMiB(demo.child.pid!) }
     const logins = load({ url: `${demo.base}/auth/login`, method: 'POST', connections: 4, seconds: args.seconds, headers: loginHeaders(demo.base), bodies: [loginBody] }, args.proc)
     const underLoad = await load({ url: `${demo.base}/api/entries`, connections: args.connections, seconds: args.seconds, headers: { cookie } }, args.proc)
     await logins

@@ -35,6 +35,14 @@ export function loginUsername(i: number): string {
 }
 
 /** The bearer-token issuer every JWT scenario verifies against (a key set served on loopback). */
+/** `name=value` of the Gatehouse session cookie a login answer sets, if it sets one. */
+export function sessionCookieOf(res: Response): string | undefined {
+  return res.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('gatehouse='))
+    ?.split(';')[0]
+}
+
 export interface OIDCFixture {
   readonly issuer: string
   readonly audience: string

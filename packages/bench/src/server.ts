@@ -17,7 +17,7 @@ import { jwk } from 'hono/jwk'
 import { sealData, unsealData } from 'iron-session'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import type { ServerConfig } from './scenarios.js'
-import { BENCH_PASSWORD, BENCH_SECRET, CASBIN_MODEL, CASBIN_POLICY, ORIGIN_HEADER, loginUsername } from './scenarios.js'
+import { BENCH_PASSWORD, BENCH_SECRET, CASBIN_MODEL, CASBIN_POLICY, ORIGIN_HEADER, loginUsername, sessionCookieOf } from './scenarios.js'
 
 /** What a server reports once it listens. */
 export interface ServerReady {
@@ -159,10 +159,7 @@ async function gatehouseIn(dir: string, config: ServerConfig): Promise<Built> {
       body: JSON.stringify({ username: 'alice', password: BENCH_PASSWORD }),
     })
     if (res.status !== 200) throw new Error(`login for the bench session failed: ${res.status} ${await res.text()}`)
-    cookie = res.headers
-      .getSetCookie()
-      .find((c) => c.startsWith('gatehouse='))
-      ?.split(';')[0]
+    cookie = sessionCookieOf(res)
   }
   return {
     fetch: app.fetch,
