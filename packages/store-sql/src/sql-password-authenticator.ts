@@ -35,12 +35,14 @@ export interface SQLPasswordAuthenticatorOptions {
 export class SQLPasswordAuthenticator extends PasswordAuthenticator {
   readonly #maxPasswordBytes: number
   readonly #hasher: PasswordHasher
-  readonly #writes: LoginRecords
+  readonly #store: UserStore
+  /** `recordLogin` writes still running: the login does not wait for them, `close()` does. */
+  readonly #writes = new Set<Promise<void>>()
+  #logger: Logger = NOOP_LOGGER
 
   constructor(options: SQLPasswordAuthenticatorOptions) {
-    const writes = new LoginRecords()
-    super({ id: options.id ?? 'sql', store: writes.wrap(options.store), hasher: options.hasher })
-    this.#writes = writes
+    super({ id: options.id ?? 'sql', store: options.store, hasher: options.hasher })
+    this.#store = options.store
     this.#hasher = options.hasher
     this.#maxPasswordBytes = options.maxPasswordBytes ?? 1024
     if (!Number.isInteger(this.#maxPasswordBytes) || this.#maxPasswordBytes < 1) {
@@ -50,7 +52,7 @@ export class SQLPasswordAuthenticator extends PasswordAuthenticator {
 
   /** Called by `createAuth`: a hasher that reports its queue (the Argon2 hasher) gets the app's metrics. */
   attach(args: { readonly logger: Logger; readonly metrics: AuthMetrics }): void {
-    this.#writes.logger = args.logger
+    this.#logger = args.logger
     const hasher = this.#hasher as PasswordHasher & { attach?: (args: { readonly metrics: AuthMetrics }) => void }
     if (typeof hasher.attach === 'function') hasher.attach({ metrics: args.metrics })
   }
@@ -64,38 +66,18 @@ export class SQLPasswordAuthenticator extends PasswordAuthenticator {
     return super.authenticate(args)
   }
 
+  /** Starts the write and resolves at once; a write that fails is logged, the login stands. */
+  protected override recordLogin(args: { readonly id: string; readonly at: Date }): Promise<void> {
+    const write: Promise<void> = this.#store
+      .recordLogin(args)
+      .catch((error: unknown) => this.#logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'the time of a login could not be recorded'))
+      .finally(() => this.#writes.delete(write))
+    this.#writes.add(write)
+    return Promise.resolve()
+  }
+
   /** Waits for the login times still being written. */
   async close(): Promise<void> {
-    await this.#writes.settled()
-  }
-}
-
-/** `recordLogin` writes that the login does not wait for, and what `close()` waits for. */
-class LoginRecords {
-  logger: Logger = NOOP_LOGGER
-  readonly #running = new Set<Promise<void>>()
-
-  /** The store as the authenticator sees it: the same, but `recordLogin` resolves at once. */
-  wrap(store: UserStore): UserStore {
-    const record = (args: Parameters<UserStore['recordLogin']>[0]): Promise<void> => {
-      const write: Promise<void> = store
-        .recordLogin(args)
-        .catch((error: unknown) => this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'the time of a login could not be recorded'))
-        .finally(() => this.#running.delete(write))
-      this.#running.add(write)
-      return Promise.resolve()
-    }
-    // Every other method is the store's own, called on the store (its private fields need that).
-    return new Proxy(store, {
-      get(target, property) {
-        if (property === 'recordLogin') return record
-        const value: unknown = Reflect.get(target, property, target)
-        return typeof value === 'function' ? value.bind(target) : value
-      },
-    })
-  }
-
-  async settled(): Promise<void> {
-    while (this.#running.size > 0) await Promise.allSettled([...this.#running])
+    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes])
   }
 }

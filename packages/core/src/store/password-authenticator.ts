@@ -56,7 +56,7 @@ export class PasswordAuthenticator implements Authenticator {
         // Compare-and-swap: a set-password that landed meanwhile wins and this write is dropped.
         await this.#store.replacePasswordHash({ id: user.id, expected: user.passwordHash!, passwordHash })
       }
-      await this.#store.recordLogin({ id: user.id, at: new Date() })
+      await this.recordLogin({ id: user.id, at: new Date() })
     })
     return { outcome: 'authenticated', user: this.toUser(user) }
   }
@@ -65,6 +65,15 @@ export class PasswordAuthenticator implements Authenticator {
     const user = await this.#unavailableOnStoreError(() => this.#store.getUserById({ id: principal.id }))
     if (user === null || user.disabled || user.sessionVersion !== principal.version) return null
     return this.toUser(user)
+  }
+
+  /**
+   * Records the time of a successful login, as part of the login: a store outage here makes the
+   * login unavailable. A subclass may record it another way (the SQL store's writes it while the
+   * answer goes out).
+   */
+  protected recordLogin(args: { readonly id: string; readonly at: Date }): Promise<void> {
+    return this.#store.recordLogin(args)
   }
 
   /** The {@link User} view of a stored account. */
